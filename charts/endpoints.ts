@@ -1,0 +1,96 @@
+/**
+ * What a backing construct exposes so that any client (the MemoApi, or a plain Deployment in
+ * another chart) can connect to it and be allowed through the NetworkPolicies, without knowing
+ * how the construct is built.
+ */
+
+/** A key of a Secret, as a client references it with `secretKeyRef`. */
+export interface SecretKeyReference {
+  /** The Secret's name. */
+  readonly secretName: string;
+  /** The key within the Secret. */
+  readonly key: string;
+}
+
+/** A network service in the cluster: where to connect and which pods answer. */
+export interface ServiceEndpoint {
+  /** The Service name; resolvable as `<host>` inside the namespace. */
+  readonly host: string;
+  /** The namespace of the Service. */
+  readonly namespace: string;
+  /** The Service port clients connect to (also the container port). */
+  readonly port: number;
+  /** Labels of the pods behind the Service, for NetworkPolicy peers. */
+  readonly podSelectorLabels: Record<string, string>;
+}
+
+/** A MariaDB (or MySQL-protocol) database a client logs into. */
+export interface DatabaseEndpoint extends ServiceEndpoint {
+  /** The database (schema) name. */
+  readonly databaseName: string;
+  /** The application user's name. */
+  readonly username: string;
+  /** The application user's password. */
+  readonly passwordSecret: SecretKeyReference;
+}
+
+/** A Redis-protocol cache. */
+export interface CacheEndpoint extends ServiceEndpoint {
+  /** The `requirepass` password. */
+  readonly passwordSecret: SecretKeyReference;
+}
+
+/** A Kafka cluster. */
+export interface EventsEndpoint extends ServiceEndpoint {
+  /** The bootstrap servers list, `host:port[,host:port]`. */
+  readonly bootstrapServers: string;
+}
+
+/** A Prometheus alerting rule, in the rule-file shape Prometheus and PrometheusRule share. */
+export interface AlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: { readonly severity: 'critical' | 'warning' | 'info' } & Record<string, string>;
+  readonly annotations: { readonly summary: string; readonly description: string } & Record<string, string>;
+}
+
+/** One Grafana panel, in the dashboard JSON model (https://grafana.com/docs/grafana/latest/dashboards/build-dashboards/view-dashboard-json-model/). */
+export interface DashboardPanel {
+  readonly title: string;
+  readonly type: 'timeseries' | 'stat' | 'gauge';
+  /** PromQL expressions with their legends. */
+  readonly targets: ReadonlyArray<{ readonly expr: string; readonly legendFormat?: string }>;
+  /** Grafana unit id, e.g. `s`, `reqps`, `percentunit`, `bytes`. */
+  readonly unit?: string;
+}
+
+/** A scrape target a component offers to the monitoring stack. */
+export interface ScrapeEndpoint {
+  /** Container port name that serves metrics. */
+  readonly portName: string;
+  readonly port: number;
+  /** @default "/metrics" */
+  readonly path?: string;
+}
+
+/** What a component contributes to the MonitoringStack: its metrics, dashboard and alerts. */
+export interface MonitoringContribution {
+  /** Short component name used in job names, dashboard titles and rule group names, e.g. `mariadb`. */
+  readonly component: string;
+  /** Labels of the pods that serve metrics. */
+  readonly podSelectorLabels: Record<string, string>;
+  /** The namespace of those pods. */
+  readonly namespace: string;
+  /** The name of a Service that exposes the metrics port (for ServiceMonitors in operator mode). */
+  readonly serviceName: string;
+  readonly scrape: ScrapeEndpoint;
+  readonly alertRules: readonly AlertRule[];
+  readonly dashboardTitle: string;
+  readonly dashboardPanels: readonly DashboardPanel[];
+}
+
+/** Implemented by every construct the MonitoringStack can watch. */
+export interface IMonitored {
+  readonly monitoring: MonitoringContribution;
+}

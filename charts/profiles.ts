@@ -1,0 +1,116 @@
+import { ResourcePreset } from './resources';
+
+/**
+ * Deployment profiles as plain data: everything that differs between a kind laptop cluster,
+ * a k3d one and a cloud cluster lives here, so the constructs never branch on a profile name.
+ */
+export interface Profile {
+  /** Profile name; also the dist/ sub-folder. */
+  readonly name: string;
+  /** The namespace everything is deployed into. */
+  readonly namespace: string;
+  /** StorageClass for every PVC; `undefined` uses the cluster's default class. */
+  readonly storageClassName?: string;
+  /** IngressClass of the API's Ingress. */
+  readonly ingressClassName: string;
+  /** Host name the Ingress answers for; `undefined` matches any host. */
+  readonly ingressHost?: string;
+  /** cert-manager ClusterIssuer for the Ingress TLS certificate; `undefined` means plain HTTP. */
+  readonly tlsClusterIssuer?: string;
+  /** Spread replicas across zones and hosts (topologySpreadConstraints + anti-affinity). */
+  readonly spreadAcrossZones: boolean;
+  /**
+   * How credentials arrive. `local-generated`: a kustomize secretGenerator fed by a git-ignored
+   * file that synth creates once. `existing`: Secrets created outside dist/ (by an operator,
+   * ExternalSecret or SealedSecret); the manifests only reference them by name.
+   */
+  readonly secrets: 'local-generated' | 'existing';
+  /** Emit ExternalSecret objects (external-secrets.io) pulling from this ClusterSecretStore. */
+  readonly externalSecretStore?: string;
+  readonly api: {
+    readonly replicas: number;
+    readonly resources: ResourcePreset;
+    /** HorizontalPodAutoscaler bounds; `undefined` means a fixed replica count. */
+    readonly autoscaling?: {
+      readonly minReplicas: number;
+      readonly maxReplicas: number;
+      readonly cpuUtilizationPercent: number;
+      readonly memoryUtilizationPercent: number;
+    };
+  };
+  readonly mariadb: {
+    /** 1 = a single primary; more adds asynchronous replicas (ordinal 0 is the primary). */
+    readonly replicas: number;
+    readonly resources: ResourcePreset;
+    readonly storageGiB: number;
+  };
+  readonly redis: { readonly resources: ResourcePreset; readonly storageGiB: number };
+  readonly kafka: {
+    readonly replicas: number;
+    readonly resources: ResourcePreset;
+    readonly storageGiB: number;
+  };
+  readonly monitoring: {
+    readonly prometheusResources: ResourcePreset;
+    readonly prometheusStorageGiB: number;
+    readonly grafanaResources: ResourcePreset;
+    readonly alertmanagerResources: ResourcePreset;
+  };
+}
+
+const localBase = {
+  namespace: 'memo',
+  spreadAcrossZones: false,
+  secrets: 'local-generated',
+  api: { replicas: 1, resources: ResourcePreset.SMALL },
+  mariadb: { replicas: 1, resources: ResourcePreset.SMALL, storageGiB: 2 },
+  redis: { resources: ResourcePreset.MICRO, storageGiB: 1 },
+  kafka: { replicas: 1, resources: ResourcePreset.MEDIUM, storageGiB: 2 },
+  monitoring: {
+    prometheusResources: ResourcePreset.SMALL,
+    prometheusStorageGiB: 2,
+    grafanaResources: ResourcePreset.SMALL,
+    alertmanagerResources: ResourcePreset.MICRO,
+  },
+} as const;
+
+export const KIND: Profile = {
+  ...localBase,
+  name: 'kind',
+  storageClassName: 'standard',
+  ingressClassName: 'nginx',
+};
+
+export const K3D: Profile = {
+  ...localBase,
+  name: 'k3d',
+  storageClassName: 'local-path',
+  ingressClassName: 'traefik',
+};
+
+export const CLOUD: Profile = {
+  name: 'cloud',
+  namespace: 'memo',
+  ingressClassName: 'nginx',
+  ingressHost: 'memo.example.com',
+  tlsClusterIssuer: 'letsencrypt-prod',
+  spreadAcrossZones: true,
+  secrets: 'existing',
+  api: {
+    replicas: 3,
+    resources: ResourcePreset.MEDIUM,
+    autoscaling: { minReplicas: 3, maxReplicas: 10, cpuUtilizationPercent: 70, memoryUtilizationPercent: 80 },
+  },
+  mariadb: { replicas: 2, resources: ResourcePreset.LARGE, storageGiB: 50 },
+  redis: { resources: ResourcePreset.MEDIUM, storageGiB: 5 },
+  kafka: { replicas: 3, resources: ResourcePreset.LARGE, storageGiB: 50 },
+  monitoring: {
+    prometheusResources: ResourcePreset.MEDIUM,
+    prometheusStorageGiB: 20,
+    grafanaResources: ResourcePreset.SMALL,
+    alertmanagerResources: ResourcePreset.MICRO,
+  },
+};
+
+/** Every profile main.ts synthesizes, in output order. */
+export const PROFILES: readonly Profile[] = [KIND, K3D, CLOUD];
