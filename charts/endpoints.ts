@@ -94,3 +94,20 @@ export interface MonitoringContribution {
 export interface IMonitored {
   readonly monitoring: MonitoringContribution;
 }
+
+/**
+ * A Secret a construct reads but never creates (no secret value is ever written into dist/).
+ * The app that synthesizes the chart decides how it comes to exist: a kustomize
+ * secretGenerator for local clusters, an ExternalSecret or a pre-created Secret in the cloud.
+ */
+export interface RequiredSecret {
+  readonly secretName: string;
+  readonly namespace: string;
+  /** The keys the construct reads. */
+  readonly keys: readonly string[];
+}
+
+/** Implemented by constructs that read credentials from a Secret. */
+export interface IHasCredentials {
+  readonly requiredSecrets: readonly RequiredSecret[];
+}
