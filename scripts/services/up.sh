@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Makes the services the integration tests need ready on 127.0.0.1, starting what is down:
+# MariaDB :3306, Redis :6379 and a Kafka 3.9.1 broker :9092 (controller :9093, see kafka.sh).
+# Idempotent: run it as often as you like (CI runs it before the tests). Exits non-zero when a
+# service cannot be made ready; prints one line per service.
+#
+#   UP_WAIT_SECONDS   how long to wait for MariaDB and Redis to answer (60)
+#   KAFKA_*           passed through to kafka.sh (port, home dir, extra properties...)
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+UP_WAIT_SECONDS="${UP_WAIT_SECONDS:-60}"
+
+say() { printf '%-8s %s\n' "$1:" "$2"; }
+fail() {
+  say "$1" "FAILED: $2" >&2
+  exit 1
+}
+
+as_root() {
+  if [[ "$(id -u)" == "0" ]]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo -n "$@"
+  else
+    return 1
+  fi
+}
+
+# Installs the Debian packages whose command is missing, with one apt-get update at most, so a
+# machine that already has everything never touches the network.
+ensure_commands() {
+  local missing=() pair cmd pkg
+  for pair in mvn:maven java:openjdk-17-jre-headless kcat:kcat redis-server:redis-server \
+    redis-cli:redis-tools mariadbd:mariadb-server mariadb-admin:mariadb-client; do
+    cmd="${pair%%:*}"
+    pkg="${pair#*:}"
+    command -v "${cmd}" >/dev/null || [[ -x "/usr/sbin/${cmd}" ]] || missing+=("${pkg}")
+  done
+  if ((${#missing[@]} == 0)); then
+    say tools "ready (mvn, java, kcat, redis, mariadb)"
+    return 0
+  fi
+  say tools "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null ||
+    fail tools "apt-get update failed (need root or passwordless sudo)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null || fail tools "apt-get install ${missing[*]} failed"
+  say tools "installed ${missing[*]}"
+}
+
+wait_until() {
+  local deadline=$((SECONDS + UP_WAIT_SECONDS))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
+}
+
+mariadb_ping() {
+  mariadb-admin --protocol=tcp -h 127.0.0.1 -P 3306 -u root --connect-timeout=2 ping
+}
+
+ensure_mariadb() {
+  if mariadb_ping >/dev/null 2>&1; then
+    say mariadb "ready on 127.0.0.1:3306 (already running)"
+    return 0
+  fi
+  # The Debian package's socket dir lives on tmpfs, so it is gone after a reboot.
+  if id mysql >/dev/null 2>&1; then
+    as_root install -d -o mysql -g mysql /run/mysqld || true
+  fi
+  as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd ||
+    fail mariadb "could not start /usr/sbin/mariadbd"
+  wait_until mariadb_ping || fail mariadb "no answer to mariadb-admin ping after ${UP_WAIT_SECONDS} s"
+  say mariadb "ready on 127.0.0.1:3306 (started)"
+}
+
+redis_ping() {
+  [[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" == "PONG" ]]
+}
+
+ensure_redis() {
+  if redis_ping; then
+    say redis "ready on 127.0.0.1:6379 (already running)"
+    return 0
+  fi
+  as_root install -d /var/lib/redis /var/log/redis || true
+  as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log >/dev/null ||
+    fail redis "redis-server did not start (see /var/log/redis/ci.log)"
+  wait_until redis_ping || fail redis "no PONG after ${UP_WAIT_SECONDS} s"
+  say redis "ready on 127.0.0.1:6379 (started)"
+}
+
+ensure_kafka() {
+  local out
+  out="$("${SCRIPT_DIR}/kafka.sh" fetch 2>&1)" || {
+    printf '%s\n' "${out}" >&2
+    fail kafka "fetching the broker jars failed"
+  }
+  out="$("${SCRIPT_DIR}/kafka.sh" start 2>&1)" || {
+    printf '%s\n' "${out}" >&2
+    fail kafka "the broker did not start"
+  }
+  say kafka "ready on 127.0.0.1:${KAFKA_PORT:-9092} ($(printf '%s\n' "${out}" | tail -n 1 | sed 's/^kafka([^)]*): //'))"
+}
+
+ensure_commands
+ensure_mariadb
+ensure_redis
+ensure_kafka
