@@ -1,0 +1,75 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type Redis from 'ioredis';
+import type { Knex } from 'knex';
+import { createMemoCache } from './cache';
+import type { Config } from './config';
+import { poolStats } from './db';
+import { createHealth, healthRoutes } from './health';
+import { errorMiddleware, observeMiddleware, RequestState } from './http/middleware';
+import { rateLimit } from './http/rate-limit';
+import { cors, securityHeaders } from './http/security';
+import type { Logger } from './logger';
+import { createOutboxEvents, MemoEvents } from './memos/events';
+import { memoRoutes } from './memos/routes';
+import { createMemoService } from './memos/service';
+import type { Metrics } from './metrics';
+import { docsRoutes } from './openapi';
+import { createRedisGate } from './redis';
+
+export interface AppDeps {
+  readonly config: Pick<Config, 'corsOrigins' | 'rateLimitPerMinute' | 'cacheTtlSeconds' | 'db'>;
+  readonly db: Knex;
+  readonly redis: Redis;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Kafka reachability, from the events module (src/events). */
+  readonly kafkaHealth: () => Promise<boolean>;
+  /** True once shutdown has begun: readiness then reports 503. */
+  readonly isShuttingDown?: () => boolean;
+  /** @default the transactional outbox writer */
+  readonly events?: MemoEvents;
+}
+
+/** Builds the Koa application without listening, so tests drive it through supertest. */
+export function createApp(deps: AppDeps): Koa<RequestState> {
+  const { config, db, logger, metrics } = deps;
+  // Behind exactly one proxy (the ingress), the last X-Forwarded-For entry is the one it added:
+  // earlier entries are client-controlled and must not choose the rate-limit bucket.
+  const app = new Koa<RequestState>({ proxy: true, maxIpsCount: 1 });
+  const gate = createRedisGate(deps.redis, logger);
+  const cache = createMemoCache({ redis: gate, ttlSeconds: config.cacheTtlSeconds, logger, metrics });
+  const service = createMemoService({ db, cache, events: deps.events ?? createOutboxEvents(), logger });
+  const health = createHealth({
+    db,
+    redis: deps.redis,
+    kafkaHealth: deps.kafkaHealth,
+    isShuttingDown: deps.isShuttingDown ?? (() => false),
+  });
+  metrics.bindPool(() => poolStats(db), config.db.poolMax);
+
+  const ops = new Router();
+  ops.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  const health$ = healthRoutes(health);
+  const docs = docsRoutes();
+  const api = memoRoutes(service);
+
+  app.use(errorMiddleware(logger));
+  app.use(observeMiddleware(metrics));
+  app.use(securityHeaders());
+  app.use(cors(config.corsOrigins));
+  for (const router of [health$, ops, docs]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods({ throw: true }));
+  }
+  // Probes, scrapes and docs are not rate limited: only the API behind them is.
+  const limited = rateLimit({ redis: gate, perMinute: config.rateLimitPerMinute, metrics, logger });
+  app.use(async (ctx, next) => (ctx.path.startsWith('/api/') ? limited(ctx, next) : next()));
+  app.use(api.routes());
+  app.use(api.allowedMethods({ throw: true }));
+  app.on('error', (err: unknown) => logger.error('unhandled koa error', { error: err }));
+  return app;
+}

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { Context, Middleware, Next } from 'koa';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { MemoError, MemoErrorKind } from '../memos/errors';
+import { HttpProblem } from './errors';
+
+export interface RequestState {
+  requestId: string;
+  logger: Logger;
+}
+
+export interface Problem {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const DOMAIN_STATUS: Record<MemoErrorKind, { status: number; title: string }> = {
+  validation: { status: 400, title: 'Validation failed' },
+  not_found: { status: 404, title: 'Not Found' },
+  version_mismatch: { status: 412, title: 'Precondition Failed' },
+  version_required: { status: 428, title: 'Precondition Required' },
+};
+
+const PROBLEM_BASE = 'https://memostack.dev/problems/';
+
+function slug(title: string): string {
+  return title.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+}
+
+/** Maps anything thrown to an RFC 9457 problem; unknown errors become a bare 500. */
+export function toProblem(err: unknown, instance: string): Problem {
+  let status = 500;
+  let title = 'Internal Server Error';
+  let detail = 'The server failed to handle this request; it has been logged.';
+  let errors: readonly { field: string; message: string }[] = [];
+  let headers: Readonly<Record<string, string>> = {};
+  if (err instanceof MemoError) {
+    ({ status, title } = DOMAIN_STATUS[err.kind]);
+    detail = err.message;
+    errors = err.fieldErrors;
+  } else if (err instanceof HttpProblem) {
+    ({ status, title, fieldErrors: errors, headers } = err);
+    detail = err.message;
+  } else if (isClientHttpError(err)) {
+    // Errors thrown by Koa and the router (405, 501 ...) with a message meant for clients.
+    status = err.status;
+    title = err.message;
+    detail = err.message;
+    headers = err.headers ?? {};
+  }
+  const body: Record<string, unknown> = {
+    type: `${PROBLEM_BASE}${slug(title)}`,
+    title,
+    status,
+    detail,
+    instance,
+  };
+  if (errors.length > 0) body.errors = errors;
+  return { status, body, headers };
+}
+
+function isClientHttpError(
+  err: unknown,
+): err is { status: number; message: string; headers?: Record<string, string> } {
+  const e = err as { status?: unknown; expose?: unknown };
+  return typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The first middleware: gives the request an id (the caller's X-Request-Id if it is sane)
+ * and turns every error below it into application/problem+json. Nothing else writes errors.
+ */
+export function errorMiddleware(logger: Logger): Middleware<RequestState> {
+  return async (ctx, next) => {
+    const given = ctx.get('X-Request-Id');
+    const requestId = REQUEST_ID.test(given) ? given : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.state.logger = logger.child({ request_id: requestId });
+    ctx.set('X-Request-Id', requestId);
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        throw new HttpProblem(404, 'Not Found', `No route for ${ctx.method} ${ctx.path}`);
+      }
+    } catch (err) {
+      const problem = toProblem(err, ctx.path);
+      if (problem.status >= 500) {
+        ctx.state.logger.error('request failed', { error: err, method: ctx.method, path: ctx.path });
+      }
+      ctx.status = problem.status;
+      ctx.set(problem.headers);
+      ctx.type = 'application/problem+json';
+      ctx.body = problem.body;
+    }
+  };
+}
+
+/** Access log and request metrics, labelled by the matched route template to bound cardinality. */
+export function observeMiddleware(metrics: Metrics): Middleware<RequestState> {
+  return async (ctx: Context, next: Next) => {
+    const start = process.hrtime.bigint();
+    let status = 500;
+    try {
+      await next();
+      status = ctx.status;
+    } catch (err) {
+      status = toProblem(err, ctx.path).status;
+      throw err;
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const matched = (ctx as Context & { _matchedRoute?: string | RegExp })._matchedRoute;
+      const route = typeof matched === 'string' ? matched : 'unmatched';
+      const labels = { method: ctx.method, route, status: String(status) };
+      metrics.httpRequestsTotal.inc(labels);
+      metrics.httpRequestDuration.observe(labels, seconds);
+      const log = (ctx.state as RequestState).logger;
+      // Probes and scrapes arrive every few seconds; at info they would drown the real traffic.
+      const quiet = ctx.path.startsWith('/health') || ctx.path === '/metrics';
+      log[quiet ? 'debug' : 'info']('request', {
+        method: ctx.method,
+        path: ctx.path,
+        route,
+        status,
+        duration_ms: Math.round(seconds * 1000 * 10) / 10,
+      });
+    }
+  };
+}

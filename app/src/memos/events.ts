@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Memo } from './repository';
+
+export type MemoEventType = 'memo_created' | 'memo_updated' | 'memo_deleted';
+
+/** The JSON value published on the memo_events topic (keyed by memo_id). */
+export interface MemoEvent {
+  readonly event_id: string;
+  readonly event_type: MemoEventType;
+  readonly memo_id: number;
+  readonly title: string;
+  readonly author: string | null;
+  readonly version: number;
+  readonly timestamp: string;
+}
+
+export interface MemoEvents {
+  /** Writes the event to the outbox inside the caller's transaction: it commits or rolls back with the change. */
+  record(
+    trx: Knex.Transaction,
+    type: MemoEventType,
+    memo: Pick<Memo, 'id' | 'title' | 'author' | 'version'>,
+    at: Date,
+  ): Promise<MemoEvent>;
+}
+
+export function buildMemoEvent(
+  type: MemoEventType,
+  memo: Pick<Memo, 'id' | 'title' | 'author' | 'version'>,
+  at: Date,
+): MemoEvent {
+  return {
+    event_id: randomUUID(),
+    event_type: type,
+    memo_id: memo.id,
+    title: memo.title,
+    author: memo.author,
+    version: memo.version,
+    timestamp: at.toISOString(),
+  };
+}
+
+/** The outbox writer; the relay in src/events reads the same table and publishes in id order. */
+export function createOutboxEvents(): MemoEvents {
+  return {
+    async record(trx, type, memo, at) {
+      const event = buildMemoEvent(type, memo, at);
+      await trx('outbox').insert({
+        event_id: event.event_id,
+        aggregate_id: memo.id,
+        event_type: type,
+        payload: JSON.stringify(event),
+        created_at: at,
+        published_at: null,
+      });
+      return event;
+    },
+  };
+}

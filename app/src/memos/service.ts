@@ -1,0 +1,122 @@
+import type { Knex } from 'knex';
+import type { MemoCache } from '../cache';
+import type { Logger } from '../logger';
+import { MemoError } from './errors';
+import type { MemoEvents } from './events';
+import { createMemoRepository, Memo, TagCount } from './repository';
+import { encodeCursor, ListQuery, MemoInput, MemoPatch } from './schema';
+
+export interface MemoServiceDeps {
+  readonly db: Knex;
+  readonly cache: MemoCache;
+  readonly events: MemoEvents;
+  readonly logger: Logger;
+}
+
+export interface MemoPage {
+  readonly items: readonly Memo[];
+  readonly next_cursor: string | null;
+}
+
+/** What a conditional write was told to expect: a version, any version (*), or nothing. */
+export type ExpectedVersion = number | '*' | undefined;
+
+export type MemoService = ReturnType<typeof createMemoService>;
+
+export function createMemoService(deps: MemoServiceDeps) {
+  const { db, cache, events, logger } = deps;
+  const repo = createMemoRepository(db);
+
+  function checkVersion(id: number, current: Memo, expected: ExpectedVersion): void {
+    if (expected === undefined || expected === '*') return;
+    if (expected !== current.version) throw MemoError.versionMismatch(id, expected, current.version);
+  }
+
+  /** Locks the row, applies the change, writes the outbox event, all in one transaction. */
+  async function write(
+    id: number,
+    expected: ExpectedVersion,
+    change: (current: Memo) => MemoInput,
+  ): Promise<Memo> {
+    const updated = await db.transaction(async (trx) => {
+      const current = await repo.lockById(trx, id);
+      if (!current) throw MemoError.notFound(id);
+      checkVersion(id, current, expected);
+      const next = change(current);
+      const now = new Date();
+      const version = current.version + 1;
+      await repo.update(trx, id, next, version, now);
+      await events.record(trx, 'memo_updated', { id, title: next.title, author: next.author, version }, now);
+      return repo.findById(id, trx);
+    });
+    // After commit, never before: a reader in between would cache the old row again.
+    await cache.invalidate(id);
+    return updated as Memo;
+  }
+
+  return {
+    async create(input: MemoInput): Promise<Memo> {
+      const memo = await db.transaction(async (trx) => {
+        const now = new Date();
+        const id = await repo.insert(trx, input, now);
+        await events.record(
+          trx,
+          'memo_created',
+          { id, title: input.title, author: input.author, version: 1 },
+          now,
+        );
+        return repo.findById(id, trx);
+      });
+      logger.debug('memo created', { memo_id: memo?.id });
+      return memo as Memo;
+    },
+
+    async get(id: number): Promise<Memo> {
+      const memo = await cache.getOrLoad(id, () => repo.findById(id));
+      if (!memo) throw MemoError.notFound(id);
+      return memo;
+    },
+
+    /** PUT: the body is the whole memo. The caller must say which version it replaces. */
+    async replace(id: number, input: MemoInput, expected: ExpectedVersion): Promise<Memo> {
+      if (expected === undefined) throw MemoError.versionRequired();
+      return write(id, expected, () => input);
+    },
+
+    /** PATCH: fields present in the body replace those of the current version. */
+    async patch(id: number, patch: MemoPatch, expected: ExpectedVersion): Promise<Memo> {
+      if (expected === undefined) throw MemoError.versionRequired();
+      return write(id, expected, (current) => ({
+        title: patch.title ?? current.title,
+        content: patch.content ?? current.content,
+        tags: patch.tags ?? current.tags,
+        priority: patch.priority ?? current.priority,
+        category: patch.category !== undefined ? patch.category : current.category,
+        author: patch.author !== undefined ? patch.author : current.author,
+      }));
+    },
+
+    /** DELETE: If-Match is optional here; when given it must match. */
+    async remove(id: number, expected: ExpectedVersion): Promise<void> {
+      await db.transaction(async (trx) => {
+        const current = await repo.lockById(trx, id);
+        if (!current) throw MemoError.notFound(id);
+        checkVersion(id, current, expected);
+        await repo.remove(trx, id);
+        await events.record(trx, 'memo_deleted', current, new Date());
+      });
+      await cache.invalidate(id);
+    },
+
+    async list(query: ListQuery): Promise<MemoPage> {
+      const rows = await repo.list(query);
+      const items = rows.slice(0, query.limit);
+      const more = rows.length > query.limit;
+      return { items, next_cursor: more ? encodeCursor(items[items.length - 1].id) : null };
+    },
+
+    async tags(): Promise<TagCount[]> {
+      return repo.tagCounts();
+    },
+  };
+}

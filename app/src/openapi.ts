@@ -1,0 +1,340 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Router from '@koa/router';
+import { DEFAULT_PRIORITY, LIMITS } from './memos/schema';
+import { BODY_LIMIT_BYTES } from './http/body';
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+const json = (description: string, ref: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
+});
+const idParam = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'Memo id; anything but a positive integer is a 400',
+  schema: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+};
+const ifMatch = (required: boolean) => ({
+  name: 'If-Match',
+  in: 'header',
+  required,
+  description: required
+    ? 'ETag of the version being changed ("3" or *). Missing: 428; stale: 412.'
+    : 'Optional ETag; when given and stale: 412.',
+  schema: { type: 'string', example: '"3"' },
+});
+const etagHeader = { ETag: { description: 'The memo version, quoted', schema: { type: 'string' } } };
+const common = {
+  '400': problem('Invalid input; `errors` names each field'),
+  '429': {
+    ...problem('Rate limit exceeded'),
+    headers: {
+      'Retry-After': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
+    },
+  },
+  '500': problem('Unexpected server error'),
+};
+const write = {
+  '413': problem(`Body larger than ${BODY_LIMIT_BYTES} bytes`),
+  '415': problem('Content-Type is not application/json'),
+};
+
+const memoFields = {
+  title: { type: 'string', minLength: 1, maxLength: LIMITS.titleChars },
+  content: { type: 'string', description: `At most ${LIMITS.contentBytes} bytes of UTF-8`, default: '' },
+  tags: {
+    type: 'array',
+    maxItems: LIMITS.tags,
+    items: { type: 'string', minLength: 1, maxLength: LIMITS.tagChars },
+    default: [],
+  },
+  priority: { type: 'integer', minimum: 1, maximum: 4, default: DEFAULT_PRIORITY },
+  category: { type: 'string', nullable: true, minLength: 1, maxLength: LIMITS.categoryChars },
+  author: { type: 'string', nullable: true, minLength: 1, maxLength: LIMITS.authorChars },
+};
+
+/** OpenAPI 3.0 description of every route, kept beside the code it describes. */
+export const openApiDocument = {
+  openapi: '3.0.3',
+  info: {
+    title: 'Memo API',
+    version: '0.1.0',
+    description:
+      'Memos with tags, search (English words and prefixes, Korean substrings), optimistic locking ' +
+      'with ETag/If-Match, keyset pagination. Errors are application/problem+json (RFC 9457).',
+  },
+  paths: {
+    '/api/memos': {
+      get: {
+        summary: 'List and search memos (newest first)',
+        parameters: [
+          {
+            name: 'q',
+            in: 'query',
+            schema: { type: 'string', maxLength: LIMITS.queryChars },
+            description: 'Search words (prefix match) and Korean/CJK substrings; all must match',
+          },
+          { name: 'tag', in: 'query', schema: { type: 'string', maxLength: LIMITS.tagChars } },
+          { name: 'priority', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 4 } },
+          { name: 'category', in: 'query', schema: { type: 'string', maxLength: LIMITS.categoryChars } },
+          { name: 'author', in: 'query', schema: { type: 'string', maxLength: LIMITS.authorChars } },
+          {
+            name: 'limit',
+            in: 'query',
+            schema: { type: 'integer', minimum: 1, maximum: LIMITS.pageMax, default: LIMITS.pageDefault },
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'next_cursor of the previous page',
+          },
+        ],
+        responses: { '200': json('A page of memos', 'MemoPage'), ...common },
+      },
+      post: {
+        summary: 'Create a memo',
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/MemoInput' } } },
+        },
+        responses: {
+          '201': {
+            ...json('Created', 'Memo'),
+            headers: {
+              ...etagHeader,
+              Location: { description: 'URL of the memo', schema: { type: 'string' } },
+            },
+          },
+          ...common,
+          ...write,
+        },
+      },
+    },
+    '/api/memos/{id}': {
+      parameters: [idParam],
+      get: {
+        summary: 'Read a memo',
+        parameters: [{ name: 'If-None-Match', in: 'header', schema: { type: 'string' } }],
+        responses: {
+          '200': { ...json('The memo', 'Memo'), headers: etagHeader },
+          '304': { description: 'Not modified (If-None-Match matched)' },
+          '404': problem('No such memo'),
+          ...common,
+        },
+      },
+      put: {
+        summary: 'Replace a memo',
+        parameters: [ifMatch(true)],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/MemoInput' } } },
+        },
+        responses: {
+          '200': { ...json('Replaced', 'Memo'), headers: etagHeader },
+          '404': problem('No such memo'),
+          '412': problem('If-Match is stale'),
+          '428': problem('If-Match missing'),
+          ...common,
+          ...write,
+        },
+      },
+      patch: {
+        summary: 'Change some fields of a memo',
+        parameters: [ifMatch(true)],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/MemoPatch' } } },
+        },
+        responses: {
+          '200': { ...json('Changed', 'Memo'), headers: etagHeader },
+          '404': problem('No such memo'),
+          '412': problem('If-Match is stale'),
+          '428': problem('If-Match missing'),
+          ...common,
+          ...write,
+        },
+      },
+      delete: {
+        summary: 'Delete a memo',
+        parameters: [ifMatch(false)],
+        responses: {
+          '204': { description: 'Deleted' },
+          '404': problem('No such memo'),
+          '412': problem('If-Match is stale'),
+          ...common,
+        },
+      },
+    },
+    '/api/tags': {
+      get: {
+        summary: 'Tags with the number of memos carrying each',
+        responses: { '200': json('Tag counts', 'TagList'), ...common },
+      },
+    },
+    '/health': {
+      get: {
+        summary: 'Dependency status',
+        responses: {
+          '200': json('Healthy or degraded', 'Health'),
+          '503': json('Database unreachable', 'Health'),
+        },
+      },
+    },
+    '/health/live': {
+      get: { summary: 'Liveness', responses: { '200': { description: 'The process runs' } } },
+    },
+    '/health/ready': {
+      get: {
+        summary: 'Readiness',
+        responses: {
+          '200': { description: 'Ready' },
+          '503': { description: 'Database down or shutting down' },
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics',
+        responses: {
+          '200': {
+            description: 'Text exposition format',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
+    '/openapi.json': {
+      get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.0 document' } } },
+    },
+    '/docs': {
+      get: {
+        summary: 'Swagger UI',
+        responses: {
+          '200': { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } },
+        },
+      },
+    },
+  },
+  components: {
+    schemas: {
+      MemoInput: { type: 'object', additionalProperties: false, required: ['title'], properties: memoFields },
+      MemoPatch: { type: 'object', additionalProperties: false, minProperties: 1, properties: memoFields },
+      Memo: {
+        type: 'object',
+        required: [
+          'id',
+          'title',
+          'content',
+          'tags',
+          'priority',
+          'category',
+          'author',
+          'version',
+          'created_at',
+          'updated_at',
+        ],
+        properties: {
+          id: { type: 'integer' },
+          ...memoFields,
+          version: { type: 'integer', minimum: 1 },
+          created_at: { type: 'string', format: 'date-time' },
+          updated_at: { type: 'string', format: 'date-time' },
+        },
+      },
+      MemoPage: {
+        type: 'object',
+        required: ['items', 'next_cursor'],
+        properties: {
+          items: { type: 'array', items: { $ref: '#/components/schemas/Memo' } },
+          next_cursor: { type: 'string', nullable: true },
+        },
+      },
+      TagList: {
+        type: 'object',
+        properties: {
+          items: {
+            type: 'array',
+            items: { type: 'object', properties: { tag: { type: 'string' }, count: { type: 'integer' } } },
+          },
+        },
+      },
+      Health: {
+        type: 'object',
+        properties: {
+          status: { type: 'string', enum: ['healthy', 'degraded', 'unhealthy'] },
+          timestamp: { type: 'string', format: 'date-time' },
+          services: {
+            type: 'object',
+            properties: {
+              database: { type: 'string', enum: ['up', 'down'] },
+              redis: { type: 'string', enum: ['up', 'down'] },
+              kafka: { type: 'string', enum: ['up', 'down'] },
+            },
+          },
+        },
+      },
+      Problem: {
+        type: 'object',
+        required: ['type', 'title', 'status', 'detail', 'instance'],
+        properties: {
+          type: { type: 'string' },
+          title: { type: 'string' },
+          status: { type: 'integer' },
+          detail: { type: 'string' },
+          instance: { type: 'string' },
+          errors: {
+            type: 'array',
+            items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+const DOCS_HTML = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Memo API</title><link rel="stylesheet" href="/docs/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script>
+</body>
+</html>
+`;
+// A file rather than an inline script, so the CSP can stay script-src 'self'.
+const DOCS_INIT = "window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui' });\n";
+const ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
+};
+
+/** /openapi.json and /docs, with Swagger UI's files served from the swagger-ui-dist package (no CDN). */
+export function docsRoutes(): Router {
+  const router = new Router();
+  const dist = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = openApiDocument;
+  });
+  router.get('/docs', (ctx) => {
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = DOCS_HTML;
+  });
+  router.get('/docs/init.js', (ctx) => {
+    ctx.type = 'application/javascript; charset=utf-8';
+    ctx.body = DOCS_INIT;
+  });
+  router.get('/docs/:asset', (ctx) => {
+    const type = ASSETS[ctx.params.asset];
+    if (!type) return;
+    ctx.type = type;
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.body = fs.createReadStream(path.join(dist, ctx.params.asset));
+  });
+  return router;
+}

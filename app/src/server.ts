@@ -1,0 +1,144 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Knex } from 'knex';
+import { createApp } from './app';
+import type { Config } from './config';
+import { createDb } from './db';
+import { createLogger, Logger } from './logger';
+import { createMetrics, Metrics } from './metrics';
+import { createRedis } from './redis';
+
+/** What src/events provides: the outbox relay and the Kafka reachability check. */
+export interface EventsModule {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  isKafkaUp(): Promise<boolean>;
+}
+
+export type EventsFactory = (deps: {
+  readonly config: Config;
+  readonly db: Knex;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}) => EventsModule;
+
+export interface ServerOptions {
+  /** @default '0.0.0.0' (all interfaces: the pod's IP) */
+  readonly host?: string;
+  readonly logger?: Logger;
+  /** Milliseconds in-flight requests get after the listener closes before their sockets are cut. */
+  readonly drainTimeoutMs?: number;
+}
+
+export interface RunningServer {
+  readonly server: http.Server;
+  readonly port: number;
+  shutdown(signal: string): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The composition root's body: wires every dependency, listens, and owns the shutdown order:
+ * readiness 503 -> wait SHUTDOWN_DELAY_MS (endpoints drop the pod) -> stop accepting -> finish
+ * in-flight requests -> stop the relay -> close knex and Redis -> exit 0. A second signal exits 1.
+ */
+export async function runServer(
+  config: Config,
+  createEvents: EventsFactory,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const metrics = createMetrics();
+  const db = createDb(config.db);
+  const redis = createRedis(config.redis);
+  let lastRedisError = '';
+  // Without a listener ioredis prints every reconnect failure; log each distinct one once.
+  redis.on('error', (err: Error) => {
+    if (err.message !== lastRedisError) logger.warn('redis connection error', { error: err.message });
+    lastRedisError = err.message;
+  });
+  redis.on('ready', () => {
+    lastRedisError = '';
+    logger.info('redis connected');
+  });
+  const events = createEvents({ config, db, logger, metrics });
+  let shuttingDown = false;
+
+  const app = createApp({
+    config,
+    db,
+    redis,
+    logger,
+    metrics,
+    kafkaHealth: () => events.isKafkaUp(),
+    isShuttingDown: () => shuttingDown,
+  });
+  const handler = app.callback();
+  const server = http.createServer((req, res) => {
+    // Once draining, every response closes its connection so keep-alive clients reconnect elsewhere.
+    if (shuttingDown) res.setHeader('Connection', 'close');
+    void handler(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, options.host ?? '0.0.0.0', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  logger.info('listening', { port });
+  events.start().catch((err: unknown) => logger.error('event relay failed to start', { error: err }));
+
+  async function shutdown(signal: string): Promise<void> {
+    if (shuttingDown) {
+      logger.warn('second signal: exiting now', { signal });
+      process.exit(1);
+    }
+    shuttingDown = true;
+    logger.info('shutdown: readiness now fails', { signal, delay_ms: config.shutdownDelayMs });
+    await sleep(config.shutdownDelayMs);
+    logger.info('shutdown: closing listener, draining in-flight requests');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const idleSweep = setInterval(() => server.closeIdleConnections(), 250);
+    const deadline = setTimeout(() => {
+      logger.warn('shutdown: drain timeout, closing remaining connections');
+      server.closeAllConnections();
+    }, options.drainTimeoutMs ?? 20_000);
+    await closed;
+    clearInterval(idleSweep);
+    clearTimeout(deadline);
+    const step = async (name: string, fn: () => Promise<unknown>): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        logger.warn(`shutdown: closing ${name} failed`, { error: err });
+      }
+    };
+    await step('events', () => events.stop());
+    await step('database', () => db.destroy());
+    await step('redis', async () => {
+      if (redis.status === 'ready') await redis.quit();
+      else redis.disconnect();
+    });
+    logger.info('shutdown complete');
+  }
+
+  return { server, port, shutdown };
+}
+
+/** Installs SIGTERM/SIGINT handlers that run the shutdown and exit with its outcome. */
+export function exitOnSignals(running: RunningServer, logger: Logger): void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    running.shutdown(signal).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error('shutdown failed', { error: err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
