@@ -1,0 +1,117 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+const BASE = {
+  DB_HOST: 'memo-mariadb',
+  DB_USER: 'memo',
+  DB_PASSWORD: 's3cret',
+  REDIS_HOST: 'memo-redis',
+  KAFKA_BROKERS: 'memo-kafka-bootstrap:9092',
+};
+
+function errorFor(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('when only the required variables are set, then every other takes its contract default', () => {
+    const config = loadConfig(BASE);
+    expect(config).toEqual({
+      port: 3000,
+      logLevel: 'info',
+      db: { host: 'memo-mariadb', port: 3306, name: 'memos', user: 'memo', password: 's3cret', poolMax: 10 },
+      redis: { host: 'memo-redis', port: 6379, password: '' },
+      kafka: { brokers: ['memo-kafka-bootstrap:9092'], topic: 'memo_events', clientId: 'memo-api' },
+      cacheTtlSeconds: 300,
+      rateLimitPerMinute: 100,
+      corsOrigins: [],
+      shutdownDelayMs: 5000,
+    });
+  });
+
+  it('when every variable is set, then each is parsed into the typed config', () => {
+    const config = loadConfig({
+      ...BASE,
+      PORT: '8080',
+      LOG_LEVEL: 'DEBUG',
+      DB_PORT: '3307',
+      DB_NAME: 'memo_prod',
+      DB_POOL_MAX: '25',
+      REDIS_PORT: '6380',
+      REDIS_PASSWORD: 'r pass ',
+      CACHE_TTL_SECONDS: '60',
+      KAFKA_BROKERS: 'k-0:9092, k-1:9092',
+      KAFKA_TOPIC: 'memo_events_v2',
+      KAFKA_CLIENT_ID: 'memo-api-2',
+      RATE_LIMIT_PER_MINUTE: '0',
+      CORS_ORIGINS: 'https://a.example, http://localhost:5173',
+      SHUTDOWN_DELAY_MS: '0',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.logLevel).toBe('debug');
+    expect(config.db).toEqual({
+      host: 'memo-mariadb',
+      port: 3307,
+      name: 'memo_prod',
+      user: 'memo',
+      password: 's3cret',
+      poolMax: 25,
+    });
+    expect(config.redis).toEqual({ host: 'memo-redis', port: 6380, password: 'r pass ' });
+    expect(config.kafka).toEqual({
+      brokers: ['k-0:9092', 'k-1:9092'],
+      topic: 'memo_events_v2',
+      clientId: 'memo-api-2',
+    });
+    expect(config.cacheTtlSeconds).toBe(60);
+    expect(config.rateLimitPerMinute).toBe(0);
+    expect(config.corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
+    expect(config.shutdownDelayMs).toBe(0);
+  });
+
+  it('when DB_PASSWORD is set but empty, then it is accepted (a local server without a password)', () => {
+    expect(loadConfig({ ...BASE, DB_PASSWORD: '' }).db.password).toBe('');
+  });
+
+  it.each(['DB_HOST', 'DB_USER', 'DB_PASSWORD', 'REDIS_HOST', 'KAFKA_BROKERS'])(
+    'when the required %s is missing, then the error names it',
+    (name) => {
+      const env: Record<string, string | undefined> = { ...BASE };
+      delete env[name];
+      const err = errorFor(env);
+      expect(err.variable).toBe(name);
+      expect(err.message).toBe(`${name}: is required but not set`);
+    },
+  );
+
+  it.each([
+    ['PORT', 'abc', 'integer from 1 to 65535'],
+    ['PORT', '70000', 'integer from 1 to 65535'],
+    ['LOG_LEVEL', 'verbose', 'one of debug, info, warn, error'],
+    ['DB_HOST', 'bad host!', 'host name or IP address'],
+    ['DB_PORT', '-1', 'integer from 1 to 65535'],
+    ['DB_NAME', 'memos;drop', 'letters, digits and _'],
+    ['DB_POOL_MAX', '0', 'integer from 1 to 1000'],
+    ['REDIS_HOST', 'a b', 'host name or IP address'],
+    ['REDIS_PORT', '6379x', 'integer from 1 to 65535'],
+    ['CACHE_TTL_SECONDS', '0', 'integer from 1 to 86400'],
+    ['KAFKA_BROKERS', 'kafka', 'host:port'],
+    ['KAFKA_BROKERS', 'kafka:99999', 'host:port'],
+    ['KAFKA_TOPIC', 'memo events', 'Kafka topic name'],
+    ['KAFKA_CLIENT_ID', 'memo/api', 'client id'],
+    ['RATE_LIMIT_PER_MINUTE', '1.5', 'integer from 0 to 1000000'],
+    ['CORS_ORIGINS', 'not a url', 'origins like'],
+    ['CORS_ORIGINS', 'https://a.example/path', 'bare origin'],
+    ['SHUTDOWN_DELAY_MS', '5s', 'integer from 0 to 120000'],
+  ])('when %s is "%s", then the error names it and says what was expected', (name, value, expected) => {
+    const err = errorFor({ ...BASE, [name]: value });
+    expect(err.variable).toBe(name);
+    expect(err.message).toContain(name);
+    expect(err.message).toContain(expected);
+  });
+});
