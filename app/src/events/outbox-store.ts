@@ -1,0 +1,67 @@
+import type { Knex } from 'knex';
+
+/** An outbox row as the relay needs it: order, Kafka key and the JSON value. */
+export interface OutboxRow {
+  readonly id: number;
+  readonly aggregateId: number;
+  readonly payload: string;
+}
+
+/**
+ * The relay's SQL on the `outbox` table (created by the memos migration). Times come from the
+ * database (UTC_TIMESTAMP) so replicas with skewed clocks agree on what is old enough to prune.
+ */
+export function createOutboxStore(db: Knex) {
+  return {
+    /**
+     * The oldest unpublished rows, by id, served by the (published_at, id) index. A row of a
+     * transaction still open when this runs is skipped and picked up by a later call: for one
+     * memo the service serialises changes on the memo row, so its events commit in id order.
+     */
+    async nextBatch(limit: number): Promise<OutboxRow[]> {
+      const rows = (await db('outbox')
+        .select('id', 'aggregate_id', 'payload')
+        .whereNull('published_at')
+        .orderBy('id', 'asc')
+        .limit(limit)) as { id: number; aggregate_id: number; payload: string }[];
+      return rows.map((r) => ({ id: Number(r.id), aggregateId: Number(r.aggregate_id), payload: r.payload }));
+    },
+
+    async markPublished(ids: readonly number[]): Promise<void> {
+      if (ids.length === 0) return;
+      await db('outbox')
+        .whereIn('id', ids as number[])
+        .update({ published_at: db.raw('UTC_TIMESTAMP(3)') });
+    },
+
+    async backlog(): Promise<number> {
+      const [row] = (await db('outbox').whereNull('published_at').count({ n: '*' })) as {
+        n: number | string;
+      }[];
+      return Number(row?.n ?? 0);
+    },
+
+    /**
+     * Deletes rows published more than retentionMs ago, at most `batch` per statement so a
+     * large backlog never holds long locks, and at most `maxBatches` statements per call.
+     */
+    async prune(retentionMs: number, batch: number, maxBatches: number): Promise<number> {
+      let total = 0;
+      for (let i = 0; i < maxBatches; i++) {
+        const [result] = (await db.raw(
+          `DELETE FROM outbox
+            WHERE published_at IS NOT NULL
+              AND published_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND
+            ORDER BY published_at, id
+            LIMIT ?`,
+          [Math.round(retentionMs * 1000), batch],
+        )) as [{ affectedRows: number }];
+        total += result.affectedRows;
+        if (result.affectedRows < batch) break;
+      }
+      return total;
+    },
+  };
+}
+
+export type OutboxStore = ReturnType<typeof createOutboxStore>;

@@ -1,0 +1,79 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+
+/**
+ * A throw-away redis-server on 127.0.0.1 that a test may kill and restart, so "Redis down" is
+ * a real dead server (connection refused) rather than a mock.
+ */
+export interface ScratchRedis {
+  readonly port: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const accepts = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+export async function createScratchRedis(): Promise<ScratchRedis> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const scratch: ScratchRedis = {
+    port,
+    async start() {
+      child = spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--protected-mode',
+          'yes',
+        ],
+        { stdio: 'ignore' },
+      );
+      await waitFor(() => accepts(port), 5000, `redis-server on ${port}`);
+    },
+    async stop() {
+      const running = child;
+      child = undefined;
+      if (!running || running.exitCode !== null) return;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGKILL');
+      await exited;
+      await waitFor(async () => !(await accepts(port)), 5000, `redis-server on ${port} to stop`);
+    },
+  };
+  await scratch.start();
+  return scratch;
+}
