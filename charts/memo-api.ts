@@ -1,0 +1,708 @@
+import { createHash } from 'crypto';
+import { Construct } from 'constructs';
+import {
+  Container,
+  EnvVar,
+  IntOrString,
+  KubeConfigMap,
+  KubeDeployment,
+  KubeHorizontalPodAutoscalerV2,
+  KubeIngress,
+  KubePodDisruptionBudget,
+  KubeService,
+  Quantity,
+  TopologySpreadConstraint,
+} from '../imports/k8s';
+import { Connections } from './connections';
+import {
+  AlertRule,
+  CacheEndpoint,
+  DashboardPanel,
+  DatabaseEndpoint,
+  EventsEndpoint,
+  IMonitored,
+  MonitoringContribution,
+  ServiceEndpoint,
+} from './endpoints';
+import { ComponentIdentity, recommendedLabels, selectorLabels } from './labels';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
+import { ResourcePreset } from './resources';
+
+/** HorizontalPodAutoscaler bounds and targets for the API. */
+export interface MemoApiAutoscaling {
+  /** Lower bound of the replica count. */
+  readonly minReplicas: number;
+  /** Upper bound of the replica count. */
+  readonly maxReplicas: number;
+  /**
+   * Average CPU utilization (percent of the request) the HPA aims for.
+   * @default 70
+   */
+  readonly cpuUtilizationPercent?: number;
+  /**
+   * Average memory utilization (percent of the request) the HPA aims for.
+   * @default 80
+   */
+  readonly memoryUtilizationPercent?: number;
+}
+
+export interface MemoApiProps {
+  /** The MariaDB the API stores memos (and the events outbox) in; its `connections` get an ingress rule when present. */
+  readonly database: DatabaseEndpoint & { readonly connections?: Connections };
+  /** The Redis the API caches memos and rate-limit counters in. */
+  readonly cache: CacheEndpoint & { readonly connections?: Connections };
+  /** The Kafka cluster the outbox relay publishes memo events to. */
+  readonly events: EventsEndpoint & { readonly connections?: Connections };
+  /**
+   * Namespace of every object.
+   * @default "memo"
+   */
+  readonly namespace?: string;
+  /**
+   * Name of the Deployment, Service, Ingress and related objects; also the instance label.
+   * @default "memo-api"
+   */
+  readonly name?: string;
+  /**
+   * Container image, with a pinned tag (not `latest`).
+   * @default "memo-api:0.1.0"
+   */
+  readonly image?: string;
+  /**
+   * Fixed replica count; ignored for the Deployment when `autoscaling` is set (the HPA owns it then).
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * Resource requests and memory limit of the API container (the migration init container uses the same).
+   * @default ResourcePreset.SMALL
+   */
+  readonly resources?: ResourcePreset;
+  /**
+   * Scale with a HorizontalPodAutoscaler (autoscaling/v2) on CPU and memory.
+   * @default - a fixed replica count, no HPA
+   * @see https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/
+   */
+  readonly autoscaling?: MemoApiAutoscaling;
+  /**
+   * Spread replicas across zones (best effort) and hosts (enforced, max skew 1).
+   * @default false
+   * @see https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/
+   */
+  readonly spreadAcrossZones?: boolean;
+  /**
+   * IngressClass of the Ingress.
+   * @default - the cluster's default IngressClass
+   */
+  readonly ingressClassName?: string;
+  /**
+   * Host name the Ingress answers for.
+   * @default - any host
+   */
+  readonly host?: string;
+  /**
+   * cert-manager ClusterIssuer that issues the Ingress TLS certificate; requires `host`.
+   * @default - plain HTTP, no TLS section
+   */
+  readonly clusterIssuer?: string;
+  /**
+   * Secret cert-manager stores the TLS certificate in (only with `clusterIssuer`).
+   * @default "<name>-tls"
+   */
+  readonly tlsSecretName?: string;
+  /**
+   * The app's LOG_LEVEL.
+   * @default "info"
+   */
+  readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /**
+   * Connections per replica in the knex pool (DB_POOL_MAX); replicas x this must stay below MariaDB's max_connections.
+   * @default 10
+   */
+  readonly dbPoolMax?: number;
+  /**
+   * TTL of cached memos in Redis (CACHE_TTL_SECONDS).
+   * @default 300
+   */
+  readonly cacheTtlSeconds?: number;
+  /**
+   * Kafka topic memo events go to (KAFKA_TOPIC).
+   * @default "memo_events"
+   */
+  readonly kafkaTopic?: string;
+  /**
+   * Kafka client id (KAFKA_CLIENT_ID).
+   * @default "memo-api"
+   */
+  readonly kafkaClientId?: string;
+  /**
+   * Requests per minute per client before 429 (RATE_LIMIT_PER_MINUTE); 0 disables the limit.
+   * @default 100
+   */
+  readonly rateLimitPerMinute?: number;
+  /**
+   * Allowed CORS origins (CORS_ORIGINS), e.g. `["https://memo.example.com"]`.
+   * @default - none: cross-origin requests get no CORS headers
+   */
+  readonly corsOrigins?: readonly string[];
+  /**
+   * How long the app keeps serving with readiness failing after SIGTERM (SHUTDOWN_DELAY_MS), so
+   * load balancers stop sending new requests before it stops accepting.
+   * @default 5000
+   */
+  readonly shutdownDelayMs?: number;
+  /**
+   * preStop sleep before SIGTERM reaches the app, covering the time endpoint controllers and
+   * ingress controllers need to drop the pod.
+   * @default 5
+   */
+  readonly preStopDelaySeconds?: number;
+  /**
+   * Time in-flight requests get to finish after the shutdown delay, before SIGKILL.
+   * @default 20
+   */
+  readonly drainSeconds?: number;
+}
+
+const DEFAULT_IMAGE = 'memo-api:0.1.0';
+const CONTAINER_PORT = 3000;
+const SERVICE_PORT = 80;
+const METRICS_PATH = '/metrics';
+/** The node image's `node` user. */
+const IMAGE_USER = { uid: 1000, gid: 1000 };
+
+/**
+ * The memo service: a Deployment that runs its knex migrations in an init container, a Service,
+ * an Ingress that routes only the public paths, optional HPA and PDB, and a NetworkPolicy that
+ * allows exactly the flows to the database, cache and Kafka it was wired to.
+ */
+export class MemoApi extends Construct implements IMonitored {
+  public readonly name: string;
+  public readonly namespace: string;
+  public readonly image: string;
+  public readonly replicas: number;
+  public readonly resources: ResourcePreset;
+  public readonly autoscaling?: Required<MemoApiAutoscaling>;
+  public readonly spreadAcrossZones: boolean;
+  /** Seconds Kubernetes waits after starting termination before SIGKILL. */
+  public readonly terminationGracePeriodSeconds: number;
+  /** The environment the container gets, name to literal value or secret reference (for tests and docs). */
+  public readonly environment: Readonly<Record<string, string | { secretName: string; key: string }>>;
+  /** Labels of the API pods. */
+  public readonly podSelectorLabels: Record<string, string>;
+  /** The API's Service: `http://<host>:<port>` inside the namespace. */
+  public readonly service: ServiceEndpoint;
+  /** The allowed network flows of the API pods (rendered as the NetworkPolicy `<name>`). */
+  public readonly connections: Connections;
+  public readonly monitoring: MonitoringContribution;
+
+  public readonly deployment: KubeDeployment;
+  public readonly configMap: KubeConfigMap;
+  public readonly kubeService: KubeService;
+  public readonly ingress: KubeIngress;
+  public readonly hpa?: KubeHorizontalPodAutoscalerV2;
+  public readonly pdb?: KubePodDisruptionBudget;
+
+  public constructor(scope: Construct, id: string, props: MemoApiProps) {
+    super(scope, id);
+    this.name = props.name ?? 'memo-api';
+    this.namespace = props.namespace ?? 'memo';
+    this.image = props.image ?? DEFAULT_IMAGE;
+    this.replicas = props.replicas ?? 1;
+    this.resources = props.resources ?? ResourcePreset.SMALL;
+    this.spreadAcrossZones = props.spreadAcrossZones ?? false;
+    const shutdownDelayMs = props.shutdownDelayMs ?? 5000;
+    const preStopDelaySeconds = props.preStopDelaySeconds ?? 5;
+    const drainSeconds = props.drainSeconds ?? 20;
+    const dbPoolMax = props.dbPoolMax ?? 10;
+    const cacheTtlSeconds = props.cacheTtlSeconds ?? 300;
+    const rateLimitPerMinute = props.rateLimitPerMinute ?? 100;
+
+    validateName('name', this.name);
+    const tag = pinnedTag('image', this.image);
+    positiveInteger('replicas', this.replicas);
+    positiveInteger('dbPoolMax', dbPoolMax);
+    positiveInteger('cacheTtlSeconds', cacheTtlSeconds);
+    nonNegativeInteger('rateLimitPerMinute', rateLimitPerMinute);
+    nonNegativeInteger('shutdownDelayMs', shutdownDelayMs);
+    nonNegativeInteger('preStopDelaySeconds', preStopDelaySeconds);
+    positiveInteger('drainSeconds', drainSeconds);
+    if (props.clusterIssuer !== undefined && props.host === undefined) {
+      throw new Error(
+        `MemoApi: clusterIssuer "${props.clusterIssuer}" needs a host (a certificate names a host), got host undefined`,
+      );
+    }
+    if (props.autoscaling) {
+      const a = props.autoscaling;
+      positiveInteger('autoscaling.minReplicas', a.minReplicas);
+      positiveInteger('autoscaling.maxReplicas', a.maxReplicas);
+      if (a.maxReplicas < a.minReplicas) {
+        throw new Error(
+          `MemoApi: autoscaling.maxReplicas (${a.maxReplicas}) must be >= autoscaling.minReplicas (${a.minReplicas})`,
+        );
+      }
+      this.autoscaling = {
+        minReplicas: a.minReplicas,
+        maxReplicas: a.maxReplicas,
+        cpuUtilizationPercent: percent('autoscaling.cpuUtilizationPercent', a.cpuUtilizationPercent ?? 70),
+        memoryUtilizationPercent: percent(
+          'autoscaling.memoryUtilizationPercent',
+          a.memoryUtilizationPercent ?? 80,
+        ),
+      };
+    }
+    for (const origin of props.corsOrigins ?? []) {
+      if (!/^(\*|https?:\/\/[^/\s,]+)$/.test(origin)) {
+        throw new Error(
+          `MemoApi: corsOrigins entry "${origin}" is not a bare origin like https://example.com`,
+        );
+      }
+    }
+    // Kubernetes sends SIGKILL at the end of the grace period, which starts before preStop runs.
+    this.terminationGracePeriodSeconds =
+      preStopDelaySeconds + Math.ceil(shutdownDelayMs / 1000) + drainSeconds;
+
+    const identity: ComponentIdentity = {
+      name: 'memo-api',
+      instance: this.name,
+      component: 'api',
+      version: tag,
+    };
+    const labels = recommendedLabels(identity);
+    this.podSelectorLabels = selectorLabels(identity);
+    const metadata = (name: string) => ({ name, namespace: this.namespace, labels });
+
+    const { database, cache, events } = props;
+    const settings: Record<string, string> = {
+      PORT: String(CONTAINER_PORT),
+      LOG_LEVEL: props.logLevel ?? 'info',
+      DB_HOST: hostOf(database, this.namespace),
+      DB_PORT: String(database.port),
+      DB_NAME: database.databaseName,
+      DB_USER: database.username,
+      DB_POOL_MAX: String(dbPoolMax),
+      REDIS_HOST: hostOf(cache, this.namespace),
+      REDIS_PORT: String(cache.port),
+      CACHE_TTL_SECONDS: String(cacheTtlSeconds),
+      KAFKA_BROKERS: events.bootstrapServers,
+      KAFKA_TOPIC: props.kafkaTopic ?? 'memo_events',
+      KAFKA_CLIENT_ID: props.kafkaClientId ?? 'memo-api',
+      RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute),
+      CORS_ORIGINS: (props.corsOrigins ?? []).join(','),
+      SHUTDOWN_DELAY_MS: String(shutdownDelayMs),
+    };
+    const secrets = {
+      DB_PASSWORD: database.passwordSecret,
+      REDIS_PASSWORD: cache.passwordSecret,
+    };
+    this.environment = { ...settings, ...secrets };
+
+    const configMapName = `${this.name}-config`;
+    this.configMap = new KubeConfigMap(this, 'config', { metadata: metadata(configMapName), data: settings });
+    const configEnv = (name: string): EnvVar => ({
+      name,
+      valueFrom: { configMapKeyRef: { name: configMapName, key: name } },
+    });
+    const secretEnv = (name: keyof typeof secrets): EnvVar => ({
+      name,
+      valueFrom: { secretKeyRef: { name: secrets[name].secretName, key: secrets[name].key } },
+    });
+    const appEnv: EnvVar[] = [
+      ...Object.keys(settings).map(configEnv),
+      secretEnv('DB_PASSWORD'),
+      secretEnv('REDIS_PASSWORD'),
+    ];
+    // Migrations only talk to the database; Redis and Kafka credentials stay out of that container.
+    const migrateEnv: EnvVar[] = [
+      ...['LOG_LEVEL', 'DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_POOL_MAX'].map(configEnv),
+      secretEnv('DB_PASSWORD'),
+    ];
+
+    const resources = kubeResources(this.resources);
+    const securityContext = restrictedContainerSecurityContext({ readOnlyRootFilesystem: true });
+    const tmpMount = [{ name: 'tmp', mountPath: '/tmp' }];
+    const migrate: Container = {
+      name: 'migrate',
+      image: this.image,
+      imagePullPolicy: 'IfNotPresent',
+      // knex takes a lock table row first, so replicas starting together run the migrations once.
+      command: ['node', 'dist/migrate.js'],
+      env: migrateEnv,
+      resources,
+      securityContext,
+      volumeMounts: tmpMount,
+    };
+    const api: Container = {
+      name: 'api',
+      image: this.image,
+      imagePullPolicy: 'IfNotPresent',
+      ports: [{ name: 'http', containerPort: CONTAINER_PORT, protocol: 'TCP' }],
+      env: appEnv,
+      resources,
+      securityContext,
+      volumeMounts: tmpMount,
+      // Startup covers the first connection to MariaDB; liveness never depends on a backing service.
+      startupProbe: httpProbe('/health/live', { periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2 }),
+      livenessProbe: httpProbe('/health/live', { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 }),
+      readinessProbe: httpProbe('/health/ready', {
+        periodSeconds: 5,
+        failureThreshold: 2,
+        timeoutSeconds: 2,
+      }),
+      lifecycle:
+        preStopDelaySeconds > 0
+          ? { preStop: { exec: { command: ['sleep', String(preStopDelaySeconds)] } } }
+          : undefined,
+    };
+
+    const topologySpreadConstraints: TopologySpreadConstraint[] | undefined = this.spreadAcrossZones
+      ? [
+          // Zones are best effort: single-zone clusters must still schedule.
+          {
+            topologyKey: 'topology.kubernetes.io/zone',
+            maxSkew: 1,
+            whenUnsatisfiable: 'ScheduleAnyway',
+            labelSelector: { matchLabels: this.podSelectorLabels },
+          },
+          {
+            topologyKey: 'kubernetes.io/hostname',
+            maxSkew: 1,
+            whenUnsatisfiable: 'DoNotSchedule',
+            labelSelector: { matchLabels: this.podSelectorLabels },
+          },
+        ]
+      : undefined;
+
+    this.deployment = new KubeDeployment(this, 'deployment', {
+      metadata: metadata(this.name),
+      spec: {
+        // With an HPA the replica count belongs to it; a value here would be reset on every apply.
+        replicas: this.autoscaling ? undefined : this.replicas,
+        revisionHistoryLimit: 5,
+        selector: { matchLabels: this.podSelectorLabels },
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxUnavailable: IntOrString.fromNumber(0), maxSurge: IntOrString.fromNumber(1) },
+        },
+        template: {
+          metadata: {
+            labels,
+            annotations: {
+              'prometheus.io/scrape': 'true',
+              'prometheus.io/port': String(CONTAINER_PORT),
+              'prometheus.io/path': METRICS_PATH,
+              // env is read at start only, so a settings change must roll the pods.
+              'checksum/config': sha256(JSON.stringify(settings)),
+            },
+          },
+          spec: {
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            securityContext: restrictedPodSecurityContext(IMAGE_USER),
+            terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
+            initContainers: [migrate],
+            containers: [api],
+            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: Quantity.fromString('64Mi') } }],
+            topologySpreadConstraints,
+          },
+        },
+      },
+    });
+
+    this.kubeService = new KubeService(this, 'service', {
+      metadata: metadata(this.name),
+      spec: {
+        type: 'ClusterIP',
+        selector: this.podSelectorLabels,
+        ports: [
+          { name: 'http', port: SERVICE_PORT, targetPort: IntOrString.fromString('http'), protocol: 'TCP' },
+        ],
+      },
+    });
+    this.service = {
+      host: this.name,
+      namespace: this.namespace,
+      port: SERVICE_PORT,
+      podSelectorLabels: this.podSelectorLabels,
+    };
+
+    const backend = { service: { name: this.name, port: { name: 'http' } } };
+    const tlsSecretName = props.tlsSecretName ?? `${this.name}-tls`;
+    this.ingress = new KubeIngress(this, 'ingress', {
+      metadata: {
+        ...metadata(this.name),
+        annotations: props.clusterIssuer
+          ? { 'cert-manager.io/cluster-issuer': props.clusterIssuer }
+          : undefined,
+      },
+      spec: {
+        ingressClassName: props.ingressClassName,
+        tls:
+          props.clusterIssuer && props.host
+            ? [{ hosts: [props.host], secretName: tlsSecretName }]
+            : undefined,
+        rules: [
+          {
+            host: props.host,
+            // /metrics is deliberately absent: it stays reachable only from inside the cluster.
+            http: {
+              paths: [
+                { path: '/api', pathType: 'Prefix', backend },
+                { path: '/health', pathType: 'Prefix', backend },
+                { path: '/docs', pathType: 'Prefix', backend },
+                { path: '/openapi.json', pathType: 'Exact', backend },
+              ],
+            },
+          },
+        ],
+      },
+    });
+
+    if (this.autoscaling) {
+      const a = this.autoscaling;
+      this.hpa = new KubeHorizontalPodAutoscalerV2(this, 'hpa', {
+        metadata: metadata(this.name),
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.name },
+          minReplicas: a.minReplicas,
+          maxReplicas: a.maxReplicas,
+          metrics: [
+            utilization('cpu', a.cpuUtilizationPercent),
+            utilization('memory', a.memoryUtilizationPercent),
+          ],
+        },
+      });
+    }
+
+    const minimumReplicas = this.autoscaling?.minReplicas ?? this.replicas;
+    if (minimumReplicas > 1) {
+      this.pdb = new KubePodDisruptionBudget(this, 'pdb', {
+        metadata: metadata(this.name),
+        spec: {
+          maxUnavailable: IntOrString.fromNumber(1),
+          selector: { matchLabels: this.podSelectorLabels },
+        },
+      });
+    }
+
+    this.connections = new Connections(this, 'network-policy', {
+      identity,
+      namespace: this.namespace,
+      podSelectorLabels: this.podSelectorLabels,
+    });
+    // The ingress controller runs in its own namespace, different per cluster flavour.
+    this.connections.allowFromAnyNamespace([{ port: CONTAINER_PORT }]);
+    this.connections.allowTo(database);
+    this.connections.allowTo(cache);
+    this.connections.allowTo(events);
+
+    this.monitoring = {
+      component: 'memo-api',
+      podSelectorLabels: this.podSelectorLabels,
+      namespace: this.namespace,
+      serviceName: this.name,
+      scrape: { portName: 'http', port: CONTAINER_PORT, path: METRICS_PATH },
+      alertRules: alertRules(this.name, this.namespace),
+      dashboardTitle: 'Memo API',
+      dashboardPanels: dashboardPanels(this.name, this.namespace),
+    };
+  }
+}
+
+function alertRules(job: string, namespace: string): AlertRule[] {
+  const sel = `job="${job}",namespace="${namespace}"`;
+  return [
+    {
+      alert: 'MemoApiDown',
+      expr: `absent(up{${sel}} == 1)`,
+      for: '2m',
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: 'No memo-api replica is up',
+        description: `Prometheus has not scraped a healthy ${job} target in ${namespace} for 2 minutes.`,
+      },
+    },
+    {
+      alert: 'MemoApiHighErrorRate',
+      expr:
+        `sum(rate(http_requests_total{${sel},status=~"5.."}[5m])) / ` +
+        `sum(rate(http_requests_total{${sel}}[5m])) > 0.05`,
+      for: '5m',
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: 'memo-api answers more than 5 % of requests with 5xx',
+        description: 'The 5xx ratio over 5 minutes is {{ $value | humanizePercentage }}.',
+      },
+    },
+    {
+      alert: 'MemoApiHighLatencyP95',
+      expr: `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[5m]))) > 0.5`,
+      for: '10m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'memo-api p95 latency above 500 ms',
+        description: 'p95 request latency over 5 minutes is {{ $value | humanizeDuration }}.',
+      },
+    },
+    {
+      alert: 'MemoApiDbPoolNearExhaustion',
+      expr: `max by (pod) (db_pool_connections{${sel},state="used"} / db_pool_max{${sel}}) > 0.9`,
+      for: '5m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'memo-api database pool almost exhausted',
+        description: 'Pod {{ $labels.pod }} uses {{ $value | humanizePercentage }} of its knex pool.',
+      },
+    },
+    {
+      alert: 'MemoApiCacheHitRateLow',
+      expr:
+        `sum(rate(memo_cache_hits_total{${sel}}[15m])) / ` +
+        `(sum(rate(memo_cache_hits_total{${sel}}[15m])) + sum(rate(memo_cache_misses_total{${sel}}[15m]))) < 0.5` +
+        ` and sum(rate(memo_cache_misses_total{${sel}}[15m])) > 0.1`,
+      for: '30m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'memo-api cache hit rate below 50 %',
+        description: 'The Redis cache answers only {{ $value | humanizePercentage }} of memo reads.',
+      },
+    },
+    {
+      alert: 'MemoApiOutboxBacklogGrowing',
+      expr: `max(memo_outbox_backlog{${sel}}) > 100 and delta(max(memo_outbox_backlog{${sel}})[10m:1m]) > 0`,
+      for: '10m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'memo-api events outbox is growing',
+        description: '{{ $value }} events wait in the outbox; Kafka may be unreachable.',
+      },
+    },
+  ];
+}
+
+function dashboardPanels(job: string, namespace: string): DashboardPanel[] {
+  const sel = `job="${job}",namespace="${namespace}"`;
+  const quantile = (q: number) => ({
+    expr: `histogram_quantile(${q}, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[5m])))`,
+    legendFormat: `p${Math.round(q * 100)}`,
+  });
+  return [
+    {
+      title: 'Requests per second by status',
+      type: 'timeseries',
+      unit: 'reqps',
+      targets: [
+        { expr: `sum by (status) (rate(http_requests_total{${sel}}[5m]))`, legendFormat: '{{status}}' },
+      ],
+    },
+    {
+      title: 'Error ratio (5xx)',
+      type: 'timeseries',
+      unit: 'percentunit',
+      targets: [
+        {
+          expr: `sum(rate(http_requests_total{${sel},status=~"5.."}[5m])) / sum(rate(http_requests_total{${sel}}[5m]))`,
+          legendFormat: '5xx',
+        },
+      ],
+    },
+    {
+      title: 'Latency p50 / p95 / p99',
+      type: 'timeseries',
+      unit: 's',
+      targets: [quantile(0.5), quantile(0.95), quantile(0.99)],
+    },
+    {
+      title: 'Cache hit rate',
+      type: 'timeseries',
+      unit: 'percentunit',
+      targets: [
+        {
+          expr:
+            `sum(rate(memo_cache_hits_total{${sel}}[5m])) / ` +
+            `(sum(rate(memo_cache_hits_total{${sel}}[5m])) + sum(rate(memo_cache_misses_total{${sel}}[5m])))`,
+          legendFormat: 'hit rate',
+        },
+      ],
+    },
+    {
+      title: 'Database pool',
+      type: 'timeseries',
+      targets: [
+        { expr: `sum by (state) (db_pool_connections{${sel}})`, legendFormat: '{{state}}' },
+        { expr: `sum(db_pool_max{${sel}})`, legendFormat: 'max' },
+      ],
+    },
+    {
+      title: 'Outbox backlog and events published',
+      type: 'timeseries',
+      targets: [
+        { expr: `max(memo_outbox_backlog{${sel}})`, legendFormat: 'backlog' },
+        { expr: `sum(rate(memo_events_published_total{${sel}}[5m]))`, legendFormat: 'published/s' },
+        { expr: `sum(rate(memo_events_publish_errors_total{${sel}}[5m]))`, legendFormat: 'errors/s' },
+      ],
+    },
+  ];
+}
+
+function httpProbe(
+  path: string,
+  timing: { periodSeconds: number; failureThreshold: number; timeoutSeconds: number },
+): Container['livenessProbe'] {
+  return { httpGet: { path, port: IntOrString.fromString('http') }, ...timing };
+}
+
+function utilization(name: 'cpu' | 'memory', averageUtilization: number) {
+  return { type: 'Resource', resource: { name, target: { type: 'Utilization', averageUtilization } } };
+}
+
+function kubeResources(preset: ResourcePreset): Container['resources'] {
+  const r = preset.toResourceRequirements();
+  return {
+    requests: { cpu: Quantity.fromString(r.requests.cpu), memory: Quantity.fromString(r.requests.memory) },
+    limits: { memory: Quantity.fromString(r.limits.memory) },
+  };
+}
+
+/** Same namespace: the short Service name; otherwise the namespace-qualified one. */
+function hostOf(endpoint: ServiceEndpoint, namespace: string): string {
+  return endpoint.namespace === namespace ? endpoint.host : `${endpoint.host}.${endpoint.namespace}.svc`;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function pinnedTag(prop: string, image: string): string {
+  const match = /^[^@\s]+:([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(image);
+  const tag = match?.[1];
+  if (tag === undefined || tag === 'latest' || image.endsWith('/')) {
+    throw new Error(`MemoApi: ${prop} must have a pinned tag (e.g. "memo-api:0.1.0"), got "${image}"`);
+  }
+  return tag;
+}
+
+function validateName(prop: string, value: string): void {
+  if (!/^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$/.test(value)) {
+    throw new Error(`MemoApi: ${prop} must be a DNS label of at most 50 characters, got "${value}"`);
+  }
+}
+
+function positiveInteger(prop: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`MemoApi: ${prop} must be a positive integer, got ${value}`);
+  }
+}
+
+function nonNegativeInteger(prop: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`MemoApi: ${prop} must be an integer >= 0, got ${value}`);
+  }
+}
+
+function percent(prop: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 100) {
+    throw new Error(`MemoApi: ${prop} must be an integer percentage between 1 and 100, got ${value}`);
+  }
+  return value;
+}
