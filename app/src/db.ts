@@ -1,6 +1,7 @@
 import path from 'node:path';
 import knex, { Knex } from 'knex';
 import type { DatabaseConfig } from './config';
+import { Logger, silentLogger } from './logger';
 import type { PoolStats } from './metrics';
 
 export interface DbOptions {
@@ -8,6 +9,8 @@ export interface DbOptions {
   readonly acquireTimeoutMs?: number;
   /** Milliseconds to wait for a TCP connection to the server. */
   readonly connectTimeoutMs?: number;
+  /** Where knex's own warnings go (it would otherwise console.log them). @default silent */
+  readonly logger?: Logger;
 }
 
 /**
@@ -44,7 +47,19 @@ export function createDb(config: DatabaseConfig, options: DbOptions = {}): Knex 
     // client (or the readiness probe) learns quickly.
     acquireConnectionTimeout: options.acquireTimeoutMs ?? 3000,
     migrations: migrationConfig(),
+    log: knexLog(options.logger ?? silentLogger),
   });
+}
+
+function knexLog(logger: Logger): Knex.Config['log'] {
+  const text = (m: unknown): string => (m instanceof Error ? m.message : String(m));
+  return {
+    warn: (m: unknown) => logger.warn('knex', { detail: text(m) }),
+    error: (m: unknown) => logger.error('knex', { detail: text(m) }),
+    deprecate: (method: string, alternative: string) =>
+      logger.warn('knex deprecation', { method, alternative }),
+    debug: (m: unknown) => logger.debug('knex', { detail: text(m) }),
+  };
 }
 
 /** Migrations are compiled next to this file: .ts under ts-node/jest, .js in the image. */

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const db = createDb(config, { acquireTimeoutMs: 30_000, connectTimeoutMs: 10_000 });
+  const db = createDb(config, { acquireTimeoutMs: 30_000, connectTimeoutMs: 10_000, logger });
   try {
     const [batch, applied] = (await db.migrate.latest()) as [number, string[]];
     logger.info('migrations applied', { batch, applied });

@@ -50,7 +50,7 @@ export async function runServer(
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = createMetrics();
-  const db = createDb(config.db);
+  const db = createDb(config.db, { logger });
   const redis = createRedis(config.redis);
   let lastRedisError = '';
   // Without a listener ioredis prints every reconnect failure; log each distinct one once.

@@ -43,6 +43,11 @@ export function toProblem(err: unknown, instance: string): Problem {
   } else if (err instanceof HttpProblem) {
     ({ status, title, fieldErrors: errors, headers } = err);
     detail = err.message;
+  } else if (isDependencyDown(err)) {
+    status = 503;
+    title = 'Service Unavailable';
+    detail = 'The database is unreachable; retry shortly.';
+    headers = { 'Retry-After': '5' };
   } else if (isClientHttpError(err)) {
     // Errors thrown by Koa and the router (405, 501 ...) with a message meant for clients.
     status = err.status;
@@ -59,6 +64,21 @@ export function toProblem(err: unknown, instance: string): Problem {
   };
   if (errors.length > 0) body.errors = errors;
   return { status, body, headers };
+}
+
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'PROTOCOL_CONNECTION_LOST',
+]);
+
+/** The database being away is not the server's bug: 503 tells clients and gateways to retry. */
+function isDependencyDown(err: unknown): boolean {
+  const e = err as { name?: unknown; code?: unknown };
+  return e?.name === 'KnexTimeoutError' || (typeof e?.code === 'string' && CONNECTION_CODES.has(e.code));
 }
 
 function isClientHttpError(

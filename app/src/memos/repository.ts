@@ -43,7 +43,7 @@ const COLUMNS = [
   'created_at',
   'updated_at',
 ];
-const TOKEN_BATCH = 500;
+const BATCH = 500;
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -82,25 +82,45 @@ export function createMemoRepository(db: Knex) {
     }));
   }
 
-  async function writeTags(trx: Knex.Transaction, id: number, tags: readonly string[]): Promise<void> {
-    await trx('memo_tags').where({ memo_id: id }).delete();
-    if (tags.length > 0) await trx('memo_tags').insert(tags.map((tag) => ({ memo_id: id, tag })));
-  }
-
-  async function writeTokens(
+  /*
+   * Tags and tokens are changed by difference, touching only rows that exist or must exist.
+   * A DELETE ... WHERE memo_id = ? for rows that are not there (a new memo) takes a gap lock,
+   * and two such transactions inserting into the same gap deadlock each other.
+   */
+  async function syncRows(
     trx: Knex.Transaction,
+    table: 'memo_tags' | 'memo_tokens',
+    column: 'tag' | 'token',
     id: number,
-    title: string,
-    content: string,
+    wanted: readonly string[],
+    isNew: boolean,
   ): Promise<void> {
-    await trx('memo_tokens').where({ memo_id: id }).delete();
-    const tokens = tokenize(`${title}\n${content}`);
-    for (let i = 0; i < tokens.length; i += TOKEN_BATCH) {
-      await trx('memo_tokens').insert(
-        tokens.slice(i, i + TOKEN_BATCH).map((token) => ({ token, memo_id: id })),
+    let toInsert = [...new Set(wanted)];
+    if (!isNew) {
+      const current = new Set(
+        ((await trx(table).select(column).where({ memo_id: id })) as Record<string, string>[]).map(
+          (r) => r[column],
+        ),
       );
+      const keep = new Set(toInsert);
+      const stale = [...current].filter((v) => !keep.has(v));
+      for (let i = 0; i < stale.length; i += BATCH) {
+        await trx(table)
+          .where({ memo_id: id })
+          .whereIn(column, stale.slice(i, i + BATCH))
+          .delete();
+      }
+      toInsert = toInsert.filter((v) => !current.has(v));
+    }
+    for (let i = 0; i < toInsert.length; i += BATCH) {
+      await trx(table).insert(toInsert.slice(i, i + BATCH).map((v) => ({ [column]: v, memo_id: id })));
     }
   }
+
+  const writeTags = (trx: Knex.Transaction, id: number, tags: readonly string[], isNew: boolean) =>
+    syncRows(trx, 'memo_tags', 'tag', id, tags, isNew);
+  const writeTokens = (trx: Knex.Transaction, id: number, title: string, content: string, isNew: boolean) =>
+    syncRows(trx, 'memo_tokens', 'token', id, tokenize(`${title}\n${content}`), isNew);
 
   return {
     async findById(id: number, conn: Knex | Knex.Transaction = db): Promise<Memo | undefined> {
@@ -125,8 +145,8 @@ export function createMemoRepository(db: Knex) {
         created_at: now,
         updated_at: now,
       });
-      await writeTags(trx, id, input.tags);
-      await writeTokens(trx, id, input.title, input.content);
+      await writeTags(trx, id, input.tags, true);
+      await writeTokens(trx, id, input.title, input.content, true);
       return id;
     },
 
@@ -146,8 +166,8 @@ export function createMemoRepository(db: Knex) {
         version,
         updated_at: now,
       });
-      await writeTags(trx, id, input.tags);
-      await writeTokens(trx, id, input.title, input.content);
+      await writeTags(trx, id, input.tags, false);
+      await writeTokens(trx, id, input.title, input.content, false);
     },
 
     /** Tags and tokens go with the row (ON DELETE CASCADE). */

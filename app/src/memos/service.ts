@@ -23,9 +23,37 @@ export type ExpectedVersion = number | '*' | undefined;
 
 export type MemoService = ReturnType<typeof createMemoService>;
 
+const DEADLOCK_RETRIES = 3;
+
+function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
+}
+
 export function createMemoService(deps: MemoServiceDeps) {
   const { db, cache, events, logger } = deps;
   const repo = createMemoRepository(db);
+
+  /**
+   * Write transactions run at READ COMMITTED: the row lock (SELECT ... FOR UPDATE) plus the
+   * version check is the consistency this service needs, and it avoids the gap locks of
+   * REPEATABLE READ that make concurrent inserts of index rows deadlock. InnoDB may still pick
+   * a deadlock victim; the whole transaction (outbox row included) is then retried.
+   */
+  async function transaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.transaction(work, { isolationLevel: 'read committed' });
+      } catch (err) {
+        if (!isRetryable(err) || attempt > DEADLOCK_RETRIES) throw err;
+        logger.warn('transaction retried after a lock conflict', {
+          attempt,
+          code: (err as { code?: string }).code,
+        });
+        await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+      }
+    }
+  }
 
   function checkVersion(id: number, current: Memo, expected: ExpectedVersion): void {
     if (expected === undefined || expected === '*') return;
@@ -38,7 +66,7 @@ export function createMemoService(deps: MemoServiceDeps) {
     expected: ExpectedVersion,
     change: (current: Memo) => MemoInput,
   ): Promise<Memo> {
-    const updated = await db.transaction(async (trx) => {
+    const updated = await transaction(async (trx) => {
       const current = await repo.lockById(trx, id);
       if (!current) throw MemoError.notFound(id);
       checkVersion(id, current, expected);
@@ -56,7 +84,7 @@ export function createMemoService(deps: MemoServiceDeps) {
 
   return {
     async create(input: MemoInput): Promise<Memo> {
-      const memo = await db.transaction(async (trx) => {
+      const memo = await transaction(async (trx) => {
         const now = new Date();
         const id = await repo.insert(trx, input, now);
         await events.record(
@@ -98,7 +126,7 @@ export function createMemoService(deps: MemoServiceDeps) {
 
     /** DELETE: If-Match is optional here; when given it must match. */
     async remove(id: number, expected: ExpectedVersion): Promise<void> {
-      await db.transaction(async (trx) => {
+      await transaction(async (trx) => {
         const current = await repo.lockById(trx, id);
         if (!current) throw MemoError.notFound(id);
         checkVersion(id, current, expected);

@@ -129,6 +129,32 @@ describeWithServices('memo API (/api/memos, /api/tags)', ['mariadb', 'redis'], (
       expect(current.body).toMatchObject({ title: 'v2', version: 2 });
     });
 
+    it('when many memos are created and changed concurrently, then every write succeeds (no deadlock)', async () => {
+      const created = await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          api()
+            .post('/api/memos')
+            .send({
+              title: `parallel ${i} 메모`,
+              content: 'shared words shared 토큰',
+              tags: ['parallel', `p${i}`],
+            }),
+        ),
+      );
+      expect(created.map((r) => r.status)).toEqual(Array(16).fill(201));
+      const patched = await Promise.all(
+        created.map((r, i) =>
+          api()
+            .patch(`/api/memos/${r.body.id}`)
+            .set('If-Match', '"1"')
+            .send({ content: `changed ${i} shared 토큰 words`, tags: ['parallel'] }),
+        ),
+      );
+      expect(patched.map((r) => r.status)).toEqual(Array(16).fill(200));
+      const deleted = await Promise.all(created.map((r) => api().delete(`/api/memos/${r.body.id}`)));
+      expect(deleted.map((r) => r.status)).toEqual(Array(16).fill(204));
+    });
+
     it('when PUT or PATCH has no If-Match, then 428 tells the client to send one', async () => {
       const memo = await create({ title: 'needs etag' });
       await api().put(`/api/memos/${memo.id}`).send({ title: 'x' }).expect(428);
