@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   Container,
@@ -55,7 +56,7 @@ export interface MemoApiProps {
   readonly events: EventsEndpoint & { readonly connections?: Connections };
   /**
    * Namespace of every object.
-   * @default "memo"
+   * @default - the chart's namespace, else "memo"
    */
   readonly namespace?: string;
   /**
@@ -190,15 +191,19 @@ export class MemoApi extends Construct implements IMonitored {
   public readonly environment: Readonly<Record<string, string | { secretName: string; key: string }>>;
   /** Labels of the API pods. */
   public readonly podSelectorLabels: Record<string, string>;
-  /** The API's Service: `http://<host>:<port>` inside the namespace. */
-  public readonly service: ServiceEndpoint;
+  /** The Service name: clients inside the namespace call `http://<host>:<servicePort>`. */
+  public readonly host: string;
+  /** The Service port (the pods listen on `containerPort`). */
+  public readonly servicePort = SERVICE_PORT;
+  /** The port the pods listen on, which NetworkPolicies must allow. */
+  public readonly containerPort = CONTAINER_PORT;
   /** The allowed network flows of the API pods (rendered as the NetworkPolicy `<name>`). */
   public readonly connections: Connections;
   public readonly monitoring: MonitoringContribution;
 
   public readonly deployment: KubeDeployment;
   public readonly configMap: KubeConfigMap;
-  public readonly kubeService: KubeService;
+  public readonly service: KubeService;
   public readonly ingress: KubeIngress;
   public readonly hpa?: KubeHorizontalPodAutoscalerV2;
   public readonly pdb?: KubePodDisruptionBudget;
@@ -206,7 +211,7 @@ export class MemoApi extends Construct implements IMonitored {
   public constructor(scope: Construct, id: string, props: MemoApiProps) {
     super(scope, id);
     this.name = props.name ?? 'memo-api';
-    this.namespace = props.namespace ?? 'memo';
+    this.namespace = props.namespace ?? Chart.of(this).namespace ?? 'memo';
     this.image = props.image ?? DEFAULT_IMAGE;
     this.replicas = props.replicas ?? 1;
     this.resources = props.resources ?? ResourcePreset.SMALL;
@@ -409,7 +414,7 @@ export class MemoApi extends Construct implements IMonitored {
       },
     });
 
-    this.kubeService = new KubeService(this, 'service', {
+    this.service = new KubeService(this, 'service', {
       metadata: metadata(this.name),
       spec: {
         type: 'ClusterIP',
@@ -419,12 +424,7 @@ export class MemoApi extends Construct implements IMonitored {
         ],
       },
     });
-    this.service = {
-      host: this.name,
-      namespace: this.namespace,
-      port: SERVICE_PORT,
-      podSelectorLabels: this.podSelectorLabels,
-    };
+    this.host = this.name;
 
     const backend = { service: { name: this.name, port: { name: 'http' } } };
     const tlsSecretName = props.tlsSecretName ?? `${this.name}-tls`;

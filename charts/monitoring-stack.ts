@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { ApiObject, Lazy } from 'cdk8s';
+import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import {
@@ -90,7 +90,7 @@ export interface MonitoringStackProps {
   readonly mode?: MonitoringMode;
   /**
    * Namespace of every object; standalone Prometheus discovers targets only in this namespace.
-   * @default "memo"
+   * @default - the chart's namespace, else "memo"
    */
   readonly namespace?: string;
   /**
@@ -190,7 +190,7 @@ export class MonitoringStack extends Construct implements IHasCredentials {
   public constructor(scope: Construct, id: string, props: MonitoringStackProps = {}) {
     super(scope, id);
     this.mode = props.mode ?? MonitoringMode.standalone();
-    this.namespace = props.namespace ?? 'memo';
+    this.namespace = props.namespace ?? Chart.of(this).namespace ?? 'memo';
     this.namePrefix = props.namePrefix ?? 'memo';
     this.prometheusName = `${this.namePrefix}-prometheus`;
     this.alertmanagerName = `${this.namePrefix}-alertmanager`;

@@ -1,0 +1,367 @@
+import { Chart, Testing } from 'cdk8s';
+import { Connections } from '../../charts/connections';
+import { CacheEndpoint, DatabaseEndpoint, EventsEndpoint } from '../../charts/endpoints';
+import { MemoApi, MemoApiProps } from '../../charts/memo-api';
+import { ResourcePreset } from '../../charts/resources';
+
+/** The environment the memo service reads (app/src/config.ts): no more, no less. */
+const CONTRACT_ENV = [
+  'PORT',
+  'LOG_LEVEL',
+  'DB_HOST',
+  'DB_PORT',
+  'DB_NAME',
+  'DB_USER',
+  'DB_PASSWORD',
+  'DB_POOL_MAX',
+  'REDIS_HOST',
+  'REDIS_PORT',
+  'REDIS_PASSWORD',
+  'CACHE_TTL_SECONDS',
+  'KAFKA_BROKERS',
+  'KAFKA_TOPIC',
+  'KAFKA_CLIENT_ID',
+  'RATE_LIMIT_PER_MINUTE',
+  'CORS_ORIGINS',
+  'SHUTDOWN_DELAY_MS',
+].sort();
+
+type Manifest = { kind: string; metadata: { name: string }; [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Backing services as a client sees them, each with its own NetworkPolicy like the real constructs. */
+function backingServices(chart: Chart) {
+  const peer = (name: string, port: number) => {
+    const podSelectorLabels = {
+      'app.kubernetes.io/name': name,
+      'app.kubernetes.io/instance': `memo-${name}`,
+    };
+    return {
+      host: `memo-${name}`,
+      namespace: 'memo',
+      port,
+      podSelectorLabels,
+      connections: new Connections(chart, `${name}-policy`, {
+        identity: { name, instance: `memo-${name}`, component: name, version: '1' },
+        namespace: 'memo',
+        podSelectorLabels,
+      }),
+    };
+  };
+  const database: DatabaseEndpoint & { connections: Connections } = {
+    ...peer('mariadb', 3306),
+    databaseName: 'memos',
+    username: 'memo',
+    passwordSecret: { secretName: 'memo-mariadb-credentials', key: 'password' },
+  };
+  const cache: CacheEndpoint & { connections: Connections } = {
+    ...peer('redis', 6379),
+    passwordSecret: { secretName: 'memo-redis-credentials', key: 'password' },
+  };
+  const events: EventsEndpoint & { connections: Connections } = {
+    ...peer('kafka', 9092),
+    bootstrapServers: 'memo-kafka-bootstrap:9092',
+  };
+  return { database, cache, events };
+}
+
+function synth(props: Partial<MemoApiProps> = {}): { manifests: Manifest[]; api: MemoApi } {
+  const chart = Testing.chart();
+  const api = new MemoApi(chart, 'api', { ...backingServices(chart), ...props });
+  return { manifests: Testing.synth(chart) as Manifest[], api };
+}
+
+function find(manifests: Manifest[], kind: string, name: string): Manifest {
+  const found = manifests.find((m) => m.kind === kind && m.metadata.name === name);
+  if (!found)
+    throw new Error(
+      `no ${kind} ${name} in ${manifests.map((m) => `${m.kind}/${m.metadata.name}`).join(', ')}`,
+    );
+  return found;
+}
+
+function apiContainer(manifests: Manifest[]) {
+  return find(manifests, 'Deployment', 'memo-api').spec.template.spec.containers[0];
+}
+
+describe('MemoApi', () => {
+  test('when built with defaults, then the manifests match the snapshot', () => {
+    expect(synth().manifests).toMatchSnapshot();
+  });
+
+  test('when wired to a database, cache and Kafka, then the container env is exactly the contract set', () => {
+    const env = apiContainer(synth().manifests).env as Array<{ name: string }>;
+    expect(env.map((e) => e.name).sort()).toEqual(CONTRACT_ENV);
+  });
+
+  test('when wired, then settings come from the ConfigMap with the endpoints values and defaults', () => {
+    const { manifests } = synth();
+    const data = find(manifests, 'ConfigMap', 'memo-api-config').data;
+    expect(data).toEqual({
+      PORT: '3000',
+      LOG_LEVEL: 'info',
+      DB_HOST: 'memo-mariadb',
+      DB_PORT: '3306',
+      DB_NAME: 'memos',
+      DB_USER: 'memo',
+      DB_POOL_MAX: '10',
+      REDIS_HOST: 'memo-redis',
+      REDIS_PORT: '6379',
+      CACHE_TTL_SECONDS: '300',
+      KAFKA_BROKERS: 'memo-kafka-bootstrap:9092',
+      KAFKA_TOPIC: 'memo_events',
+      KAFKA_CLIENT_ID: 'memo-api',
+      RATE_LIMIT_PER_MINUTE: '100',
+      CORS_ORIGINS: '',
+      SHUTDOWN_DELAY_MS: '5000',
+    });
+    const env = apiContainer(manifests).env as Array<{ name: string; valueFrom: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const plain = env.filter((e) => e.valueFrom.configMapKeyRef);
+    expect(plain.every((e) => e.valueFrom.configMapKeyRef.name === 'memo-api-config')).toBe(true);
+    expect(plain.map((e) => e.name).sort()).toEqual(Object.keys(data).sort());
+  });
+
+  test('when wired, then the passwords are secretKeyRefs to the backing services secrets', () => {
+    const env = apiContainer(synth().manifests).env as Array<{ name: string; valueFrom: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const refs = Object.fromEntries(
+      env.filter((e) => e.valueFrom.secretKeyRef).map((e) => [e.name, e.valueFrom.secretKeyRef]),
+    );
+    expect(refs).toEqual({
+      DB_PASSWORD: { name: 'memo-mariadb-credentials', key: 'password' },
+      REDIS_PASSWORD: { name: 'memo-redis-credentials', key: 'password' },
+    });
+  });
+
+  test('when a backing service is in another namespace, then its host is namespace-qualified', () => {
+    const chart = Testing.chart();
+    const services = backingServices(chart);
+    const api = new MemoApi(chart, 'api', { ...services, cache: { ...services.cache, namespace: 'shared' } });
+    expect(api.environment.REDIS_HOST).toBe('memo-redis.shared.svc');
+    expect(api.environment.DB_HOST).toBe('memo-mariadb');
+  });
+
+  test('when wired, then the API policy allows egress to 3306/6379/9092 and ingress on 3000 only', () => {
+    const { manifests } = synth();
+    const policy = find(manifests, 'NetworkPolicy', 'memo-api').spec;
+    expect(policy.policyTypes).toEqual(['Ingress', 'Egress']);
+    const egressPorts = policy.egress.flatMap((r: any) => r.ports.map((p: any) => p.port)); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(egressPorts.sort()).toEqual([3306, 53, 53, 6379, 9092].sort());
+    expect(policy.ingress).toEqual([
+      { from: [{ namespaceSelector: {} }], ports: [{ port: 3000, protocol: 'TCP' }] },
+    ]);
+  });
+
+  test('when wired, then each backing service admits the API pods on its own port only', () => {
+    const { manifests } = synth();
+    for (const [name, port] of [
+      ['mariadb', 3306],
+      ['redis', 6379],
+      ['kafka', 9092],
+    ] as const) {
+      const ingress = find(manifests, 'NetworkPolicy', `memo-${name}`).spec.ingress;
+      expect(ingress).toEqual([
+        {
+          from: [
+            {
+              podSelector: {
+                matchLabels: {
+                  'app.kubernetes.io/name': 'memo-api',
+                  'app.kubernetes.io/instance': 'memo-api',
+                  'app.kubernetes.io/component': 'api',
+                },
+              },
+            },
+          ],
+          ports: [{ port, protocol: 'TCP' }],
+        },
+      ]);
+    }
+  });
+
+  test('when built, then migrations run first in an init container with only the database settings', () => {
+    const spec = find(synth().manifests, 'Deployment', 'memo-api').spec.template.spec;
+    expect(spec.initContainers).toHaveLength(1);
+    const migrate = spec.initContainers[0];
+    expect(migrate.command).toEqual(['node', 'dist/migrate.js']);
+    expect(migrate.image).toBe('memo-api:0.1.0');
+    const names = migrate.env.map((e: { name: string }) => e.name).sort();
+    expect(names).toEqual([
+      'DB_HOST',
+      'DB_NAME',
+      'DB_PASSWORD',
+      'DB_POOL_MAX',
+      'DB_PORT',
+      'DB_USER',
+      'LOG_LEVEL',
+    ]);
+    expect(names.every((n: string) => CONTRACT_ENV.includes(n))).toBe(true);
+  });
+
+  test('when built, then startup/liveness use /health/live and readiness /health/ready on the http port', () => {
+    const c = apiContainer(synth().manifests);
+    expect(c.startupProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
+    expect(c.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
+  });
+
+  test('when shutting down, then the grace period covers the preStop sleep, the shutdown delay and the drain', () => {
+    const { manifests, api } = synth({ shutdownDelayMs: 7000, preStopDelaySeconds: 3, drainSeconds: 15 });
+    const spec = find(manifests, 'Deployment', 'memo-api').spec;
+    expect(spec.template.spec.containers[0].lifecycle.preStop.exec.command).toEqual(['sleep', '3']);
+    expect(api.terminationGracePeriodSeconds).toBe(3 + 7 + 15);
+    expect(spec.template.spec.terminationGracePeriodSeconds).toBe(25);
+    expect(spec.strategy.rollingUpdate).toEqual({ maxUnavailable: 0, maxSurge: 1 });
+  });
+
+  test('when built, then the pod is restricted, read-only with /tmp writable, and has no API token', () => {
+    const spec = find(synth().manifests, 'Deployment', 'memo-api').spec.template.spec;
+    expect(spec.automountServiceAccountToken).toBe(false);
+    expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000 });
+    for (const c of [...spec.initContainers, ...spec.containers]) {
+      expect(c.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
+      expect(c.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+      expect(c.imagePullPolicy).toBe('IfNotPresent');
+    }
+  });
+
+  test('when built, then the Ingress routes the public paths and never /metrics', () => {
+    const { manifests } = synth({ ingressClassName: 'nginx' });
+    const ingress = find(manifests, 'Ingress', 'memo-api');
+    expect(ingress.spec.ingressClassName).toBe('nginx');
+    const paths = ingress.spec.rules[0].http.paths.map((p: any) => `${p.pathType} ${p.path}`); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(paths).toEqual(['Prefix /api', 'Prefix /health', 'Prefix /docs', 'Exact /openapi.json']);
+    expect(ingress.spec.tls).toBeUndefined();
+    expect(ingress.metadata.annotations).toBeUndefined();
+    const service = find(manifests, 'Service', 'memo-api');
+    expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+  });
+
+  test('when a cluster issuer and host are set, then the Ingress gets TLS and the cert-manager annotation', () => {
+    const { manifests } = synth({ host: 'memo.example.com', clusterIssuer: 'letsencrypt-prod' });
+    const ingress = find(manifests, 'Ingress', 'memo-api');
+    expect(ingress).toMatchSnapshot();
+    expect(ingress.metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt-prod' });
+    expect(ingress.spec.tls).toEqual([{ hosts: ['memo.example.com'], secretName: 'memo-api-tls' }]);
+    expect(ingress.spec.rules[0].host).toBe('memo.example.com');
+  });
+
+  test('when autoscaling is set, then an HPA scales 3-10 on CPU 70 % and memory 80 % and a PDB exists', () => {
+    const { manifests } = synth({
+      autoscaling: { minReplicas: 3, maxReplicas: 10 },
+      spreadAcrossZones: true,
+      resources: ResourcePreset.MEDIUM,
+    });
+    expect(
+      manifests.filter((m) => ['HorizontalPodAutoscaler', 'PodDisruptionBudget'].includes(m.kind)),
+    ).toMatchSnapshot();
+    const hpa = find(manifests, 'HorizontalPodAutoscaler', 'memo-api');
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.spec).toMatchObject({
+      minReplicas: 3,
+      maxReplicas: 10,
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'memo-api' },
+    });
+    expect(hpa.spec.metrics.map((m: any) => [m.resource.name, m.resource.target.averageUtilization])).toEqual(
+      [
+        // eslint-disable-line @typescript-eslint/no-explicit-any
+        ['cpu', 70],
+        ['memory', 80],
+      ],
+    );
+    expect(find(manifests, 'PodDisruptionBudget', 'memo-api').spec.maxUnavailable).toBe(1);
+    const deployment = find(manifests, 'Deployment', 'memo-api');
+    // The HPA owns the replica count; a fixed one would be reset on every apply.
+    expect(deployment.spec.replicas).toBeUndefined();
+    const spread = deployment.spec.template.spec.topologySpreadConstraints;
+    expect(spread.map((s: any) => s.topologyKey)).toEqual([
+      'topology.kubernetes.io/zone',
+      'kubernetes.io/hostname',
+    ]); // eslint-disable-line @typescript-eslint/no-explicit-any
+  });
+
+  test('when one fixed replica, then there is no HPA, no PDB and no spread', () => {
+    const { manifests } = synth();
+    expect(
+      manifests.some((m) => m.kind === 'HorizontalPodAutoscaler' || m.kind === 'PodDisruptionBudget'),
+    ).toBe(false);
+    const deployment = find(manifests, 'Deployment', 'memo-api');
+    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.template.spec.topologySpreadConstraints).toBeUndefined();
+  });
+
+  test('when two fixed replicas, then a PDB allows one disruption at a time', () => {
+    const { manifests } = synth({ replicas: 2 });
+    expect(find(manifests, 'PodDisruptionBudget', 'memo-api').spec.maxUnavailable).toBe(1);
+  });
+
+  test('when settings change, then the pod template checksum changes so pods roll', () => {
+    const checksum = (props: Partial<MemoApiProps>) =>
+      find(synth(props).manifests, 'Deployment', 'memo-api').spec.template.metadata.annotations[
+        'checksum/config'
+      ];
+    expect(checksum({})).toBe(checksum({}));
+    expect(checksum({ logLevel: 'debug' })).not.toBe(checksum({}));
+  });
+
+  test('when built, then pods carry the Prometheus scrape annotations for port 3000 /metrics', () => {
+    const { manifests, api } = synth();
+    const annotations = find(manifests, 'Deployment', 'memo-api').spec.template.metadata.annotations;
+    expect(annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '3000',
+      'prometheus.io/path': '/metrics',
+    });
+    expect(api.monitoring.scrape).toEqual({ portName: 'http', port: 3000, path: '/metrics' });
+    expect(api.monitoring.serviceName).toBe('memo-api');
+  });
+
+  test('when monitored, then the contribution names the alerts and dashboard panels the issue asks for', () => {
+    const { api } = synth();
+    expect(api.monitoring.alertRules.map((r) => r.alert)).toEqual([
+      'MemoApiDown',
+      'MemoApiHighErrorRate',
+      'MemoApiHighLatencyP95',
+      'MemoApiDbPoolNearExhaustion',
+      'MemoApiCacheHitRateLow',
+      'MemoApiOutboxBacklogGrowing',
+    ]);
+    const exprs = api.monitoring.dashboardPanels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    for (const needle of [
+      'histogram_quantile(0.5,',
+      'histogram_quantile(0.95,',
+      'histogram_quantile(0.99,',
+      'memo_cache_hits_total',
+      'memo_outbox_backlog',
+      'memo_events_published_total',
+    ]) {
+      expect(exprs).toContain(needle);
+    }
+  });
+
+  test.each([
+    [{ image: 'memo-api' }, /image must have a pinned tag.*"memo-api"/],
+    [{ image: 'memo-api:latest' }, /image must have a pinned tag.*"memo-api:latest"/],
+    [{ replicas: 0 }, /replicas must be a positive integer, got 0/],
+    [
+      { autoscaling: { minReplicas: 5, maxReplicas: 2 } },
+      /autoscaling.maxReplicas \(2\) must be >= autoscaling.minReplicas \(5\)/,
+    ],
+    [
+      { autoscaling: { minReplicas: 1, maxReplicas: 2, cpuUtilizationPercent: 150 } },
+      /cpuUtilizationPercent.*got 150/,
+    ],
+    [{ clusterIssuer: 'letsencrypt-prod' }, /clusterIssuer "letsencrypt-prod" needs a host/],
+    [{ name: 'Memo_API' }, /name must be a DNS label.*"Memo_API"/],
+    [{ corsOrigins: ['https://a.example.com/path'] }, /corsOrigins entry "https:\/\/a.example.com\/path"/],
+    [{ dbPoolMax: 1.5 }, /dbPoolMax must be a positive integer, got 1.5/],
+  ] as Array<[Partial<MemoApiProps>, RegExp]>)(
+    'when given %j, then it throws naming the prop and value',
+    (props, message) => {
+      expect(() => synth(props)).toThrow(message);
+    },
+  );
+});
