@@ -1,0 +1,165 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  ProgramCheckError,
+  freePort,
+  readIfExists,
+  removeScratch,
+  requireProgram,
+  run,
+  scratchDir,
+  startDaemon,
+} from './process';
+import type { CheckReport } from './report';
+
+/** Option groups mariadbd reads from a my.cnf. */
+const SERVER_GROUPS = new Set(['mysqld', 'server', 'mariadb', 'mariadbd', 'mysqld-10.11', 'mariadb-10.11']);
+
+/** Options the check always sets itself; the my.cnf values of these are not used. */
+const ALWAYS_OVERRIDDEN = new Set([
+  'datadir',
+  'port',
+  'socket',
+  'bind-address',
+  'pid-file',
+  'log-error',
+  'user',
+]);
+
+function normalize(option: string): string {
+  return option.trim().toLowerCase().replace(/_/g, '-');
+}
+
+/**
+ * Options of the server groups whose value is an absolute path (binary logs, relay logs, slow
+ * and general query logs, tmpdir...): they point into the container's volumes and must move
+ * into the scratch dir.
+ */
+export function pathOptions(cnf: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let group = '';
+  for (const line of cnf.split(/\r?\n/)) {
+    const trimmed = line.trim();
+    const header = /^\[([^\]]+)\]$/.exec(trimmed);
+    if (header) {
+      group = header[1].trim().toLowerCase();
+      continue;
+    }
+    if (!SERVER_GROUPS.has(group) || trimmed.startsWith('#') || trimmed.startsWith(';')) continue;
+    const kv = /^([A-Za-z0-9_-]+)\s*=\s*"?([^"#]*)"?/.exec(trimmed);
+    if (!kv) continue;
+    const option = normalize(kv[1]);
+    const value = kv[2].trim();
+    if (value.startsWith('/') && !ALWAYS_OVERRIDDEN.has(option)) out.set(option, value);
+  }
+  return out;
+}
+
+export interface MariadbCheckOptions {
+  /** How long install + start may take. @default 60 s */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Starts the real mariadbd with `cnf` as its only option file (`--defaults-file`, so nothing from
+ * /etc/mysql leaks in) on a fresh datadir, waits until a client connects over TCP, then stops it.
+ *
+ * Overridden on the command line (command-line options win over option files), because they
+ * must differ on a shared test machine: datadir, port (a free one), socket, bind-address
+ * (127.0.0.1), pid-file, log-error (read back for the error message), user (root runs need
+ * `--user=root`), and every option whose value is an absolute path (moved into the scratch dir).
+ * Everything else, including unknown or malformed variables, is the config's own.
+ */
+export async function checkMariadbConfig(
+  cnf: string,
+  options: MariadbCheckOptions = {},
+): Promise<CheckReport> {
+  const started = Date.now();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const mariadbd = requireProgram('mariadbd');
+  const installDb = requireProgram('mariadb-install-db');
+  const client = requireProgram('mariadb');
+  const dir = scratchDir('mariadb');
+  try {
+    const cnfFile = path.join(dir, 'my.cnf');
+    fs.writeFileSync(cnfFile, cnf);
+    const datadir = path.join(dir, 'data');
+    const moved = path.join(dir, 'paths');
+    fs.mkdirSync(datadir);
+    fs.mkdirSync(moved);
+    const port = await freePort();
+    const socket = path.join(dir, 'mysqld.sock');
+    const errorLog = path.join(dir, 'error.log');
+    const asRoot = process.getuid?.() === 0;
+    const overrides = [
+      `--datadir=${datadir}`,
+      `--port=${port}`,
+      `--socket=${socket}`,
+      '--bind-address=127.0.0.1',
+      `--pid-file=${path.join(dir, 'mysqld.pid')}`,
+      `--log-error=${errorLog}`,
+      ...(asRoot ? ['--user=root'] : []),
+    ];
+    for (const [option, value] of pathOptions(cnf)) {
+      const target = path.join(moved, option, path.basename(value));
+      fs.mkdirSync(/dir$/.test(option) ? target : path.dirname(target), { recursive: true });
+      overrides.push(`--${option}=${target}`);
+    }
+
+    // The image's entrypoint also initializes the datadir with the server's own options, so a
+    // variable the server rejects fails here already, as it would in the pod.
+    const install = await run(
+      installDb,
+      [
+        `--defaults-file=${cnfFile}`,
+        ...overrides.filter((o) => !o.startsWith('--log-error')),
+        '--auth-root-authentication-method=normal',
+        '--skip-test-db',
+      ],
+      { timeoutMs },
+    );
+    if (install.code !== 0) {
+      throw new ProgramCheckError(
+        'mariadb-install-db',
+        `rejected the config (exit ${String(install.code)})`,
+        [install.output, readIfExists(errorLog)].join('\n'),
+      );
+    }
+
+    const daemon = await startDaemon('mariadbd', mariadbd, [`--defaults-file=${cnfFile}`, ...overrides], {
+      timeoutMs,
+      log: () => readIfExists(errorLog),
+      ready: async () => {
+        const ping = await run(
+          client,
+          [
+            '--no-defaults',
+            '--protocol=tcp',
+            '-h',
+            '127.0.0.1',
+            '-P',
+            String(port),
+            '-u',
+            'root',
+            '--connect-timeout=2',
+            '-N',
+            '-e',
+            'SELECT 1',
+          ],
+          { timeoutMs: 5_000 },
+        );
+        return ping.code === 0 && ping.stdout.trim() === '1';
+      },
+    });
+    const log = daemon.output();
+    await daemon.stop(30_000);
+    return {
+      program: 'mariadbd',
+      ms: Date.now() - started,
+      overrides: overrides.map((o) => o.split('=')[0]),
+      output: log,
+    };
+  } finally {
+    removeScratch(dir);
+  }
+}
