@@ -33,6 +33,10 @@ export function createKafka(config: KafkaConfig, logger: Logger, options: KafkaC
     brokers: [...config.brokers],
     connectionTimeout: options.connectionTimeoutMs ?? 10_000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
+    // kafkajs nests the cluster's retries (metadata, connect) inside the producer's; with its
+    // defaults a send to a dead broker takes ~20 s to fail. The relay retries for ever on its
+    // own back-off, so each attempt can give up after a few seconds.
+    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
     logLevel: logLevel.WARN,
     logCreator: logCreator(logger),
   });
@@ -50,7 +54,7 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
+    retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
   });
 }
 
