@@ -1,0 +1,704 @@
+import { createHash } from 'crypto';
+import { Construct } from 'constructs';
+import {
+  Container,
+  EnvVar,
+  IntOrString,
+  KubeJob,
+  KubeService,
+  KubeStatefulSet,
+  PodSpec,
+  Quantity,
+} from '../imports/k8s';
+import {
+  containerResources,
+  emptyDir,
+  imageTag,
+  podDisruptionBudget,
+  podFqdn,
+  requireDnsLabel,
+  requireInteger,
+  requirePinnedImage,
+  resolveNamespace,
+  scrapeAnnotations,
+  sidecarSecurityContext,
+  spreadAcrossZones,
+} from './backing-common';
+import { Connections, IConnectable } from './connections';
+import {
+  AlertRule,
+  DashboardPanel,
+  EventsEndpoint,
+  IHasCredentials,
+  IMonitored,
+  MonitoringContribution,
+  RequiredSecret,
+} from './endpoints';
+import { ComponentIdentity, recommendedLabels, selectorLabels } from './labels';
+import { ImageUser, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
+import { ResourcePreset } from './resources';
+
+const OWNER = 'KafkaCluster';
+
+/** apache/kafka adds `appuser` with `adduser -D` on Alpine: the first regular user, 1000:1000. */
+const KAFKA_USER: ImageUser = { uid: 1000, gid: 1000 };
+/** danielqsj/kafka-exporter declares no USER (root); run it as `nobody`, which the static binary allows. */
+const EXPORTER_USER: ImageUser = { uid: 65534, gid: 65534 };
+
+const BROKER_PORT = 9092;
+const CONTROLLER_PORT = 9093;
+const METRICS_PORT = 9308;
+/** A sub-directory of the volume: the volume's root may hold `lost+found`, which Kafka would take for a partition. */
+const LOG_DIR = '/var/lib/kafka/data/logs';
+const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
+
+export interface KafkaClusterProps {
+  /**
+   * Name of the StatefulSet; Services are `<name>-headless` and `<name>-bootstrap`. Renaming it
+   * orphans the data volumes and changes the derived cluster id.
+   * @default "memo-kafka"
+   */
+  readonly name?: string;
+  /**
+   * Namespace of every resource.
+   * @default - the chart's namespace, else "memo"
+   */
+  readonly namespace?: string;
+  /**
+   * The Apache Kafka image, pinned.
+   * @default "apache/kafka:3.9.1"
+   */
+  readonly image?: string;
+  /**
+   * Number of nodes, each a broker and a KRaft controller voter. Use an odd number (1 or 3): a
+   * quorum of n voters survives the loss of (n-1)/2. The quorum is static, so the count is fixed
+   * once the cluster has started.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * CPU and memory of each Kafka container; the JVM heap is half the memory limit, the rest is
+   * page cache and off-heap.
+   * @default ResourcePreset.MEDIUM
+   */
+  readonly resources?: ResourcePreset;
+  /**
+   * Size of each node's log volume, in GiB.
+   * @default 10
+   */
+  readonly storageGiB?: number;
+  /**
+   * StorageClass of the log volumes.
+   * @default - the cluster's default StorageClass
+   * @see https://kubernetes.io/docs/concepts/storage/storage-classes/
+   */
+  readonly storageClassName?: string;
+  /**
+   * Spread the nodes across zones and hosts.
+   * @default false
+   */
+  readonly spreadAcrossZones?: boolean;
+  /**
+   * The KRaft cluster id (22 characters of base64url).
+   * @default - derived from namespace and name, so every synth yields the same id
+   */
+  readonly clusterId?: string;
+  /**
+   * The cluster's DNS domain, for the nodes' advertised addresses and the quorum voters.
+   * @default "cluster.local"
+   */
+  readonly clusterDomain?: string;
+  /**
+   * `log.retention.hours` of topics that do not set their own.
+   * @default 168
+   */
+  readonly logRetentionHours?: number;
+}
+
+export interface KafkaTopicOptions {
+  /** Number of partitions (the upper bound of consumer parallelism). */
+  readonly partitions: number;
+  /**
+   * Replicas of each partition.
+   * @default - min(3, replicas of the cluster)
+   */
+  readonly replicationFactor?: number;
+  /**
+   * Topic-level settings, e.g. `{ 'retention.ms': '604800000' }`.
+   * @default {}
+   * @see https://kafka.apache.org/documentation/#topicconfigs
+   */
+  readonly config?: Readonly<Record<string, string>>;
+}
+
+/** A topic created by a KafkaCluster's provisioning Job. */
+export class KafkaTopic {
+  /** @internal */
+  public constructor(
+    public readonly name: string,
+    public readonly partitions: number,
+    public readonly replicationFactor: number,
+    public readonly config: Readonly<Record<string, string>>,
+    /** The Job that creates it (`--if-not-exists`, so re-running it changes nothing). */
+    public readonly job: KubeJob,
+  ) {}
+}
+
+/**
+ * Apache Kafka in KRaft combined mode (every node a broker and a controller, no ZooKeeper) on
+ * the official image: a StatefulSet with a log volume per node, a headless Service for the
+ * nodes' own addresses and a bootstrap Service for clients, a kafka-exporter sidecar, and
+ * topics provisioned by idempotent Jobs.
+ */
+export class KafkaCluster
+  extends Construct
+  implements EventsEndpoint, IConnectable, IMonitored, IHasCredentials
+{
+  /**
+   * Renders KAFKA_* settings as server.properties, with the image's own translation
+   * (KAFKA_ prefix dropped, lower case, `_` to `.`, `__` to `_`, `___` to `-`).
+   */
+  public static toServerProperties(settings: Readonly<Record<string, string>>): string {
+    return (
+      Object.entries(settings)
+        .filter(([key]) => key.startsWith('KAFKA_'))
+        .map(([key, value]) => {
+          const property = key
+            .slice('KAFKA_'.length)
+            .toLowerCase()
+            .replace(/_/g, '.')
+            .replace(/\.\.\./g, '-')
+            .replace(/\.\./g, '_');
+          return `${property}=${value}`;
+        })
+        .sort()
+        .join('\n') + '\n'
+    );
+  }
+
+  /** The deterministic cluster id of a cluster: 16 bytes of SHA-256 over namespace and name, base64url. */
+  public static deriveClusterId(namespace: string, name: string): string {
+    return createHash('sha256')
+      .update(`kafka-cluster-id/${namespace}/${name}`)
+      .digest()
+      .subarray(0, 16)
+      .toString('base64url');
+  }
+
+  public readonly name: string;
+  public readonly namespace: string;
+  public readonly image: string;
+  public readonly replicas: number;
+  public readonly resources: ResourcePreset;
+  public readonly storageGiB: number;
+  public readonly storageClassName?: string;
+  public readonly spreadAcrossZones: boolean;
+  public readonly clusterDomain: string;
+  public readonly clusterId: string;
+  /** `controller.quorum.voters`: `<ordinal>@<pod>.<headless>.<ns>.svc.<domain>:9093`, one per node. */
+  public readonly quorumVoters: string;
+  /** Replication factor of internal topics and the default of new ones: min(3, replicas). */
+  public readonly replicationFactor: number;
+  /** `min.insync.replicas`: 2 from three nodes up, so one node may fail without losing acknowledged writes. */
+  public readonly minInSyncReplicas: number;
+  /** The JVM heap in MiB (`KAFKA_HEAP_OPTS`). */
+  public readonly heapMiB: number;
+  /**
+   * The KAFKA_* settings every node gets, as environment variables (the image turns them into
+   * server.properties). Per-node settings are in `brokerSettingsFor()`.
+   */
+  public readonly brokerSettings: Readonly<Record<string, string>>;
+
+  /** The bootstrap Service. */
+  public readonly host: string;
+  public readonly port = BROKER_PORT;
+  /** `<bootstrap>.<namespace>.svc:9092`, valid from any namespace. */
+  public readonly bootstrapServers: string;
+  public readonly headlessServiceName: string;
+  public readonly podSelectorLabels: Record<string, string>;
+  public readonly identity: ComponentIdentity;
+  public readonly statefulSet: KubeStatefulSet;
+  public readonly bootstrapService: KubeService;
+  public readonly headlessService: KubeService;
+  public readonly connections: Connections;
+  /** Kafka here has no credentials (PLAINTEXT inside the cluster, fenced by NetworkPolicies). */
+  public readonly requiredSecrets: readonly RequiredSecret[] = [];
+
+  private readonly topics: KafkaTopic[] = [];
+  private topicConnections?: Connections;
+
+  public constructor(scope: Construct, id: string, props: KafkaClusterProps = {}) {
+    super(scope, id);
+
+    this.name = props.name ?? 'memo-kafka';
+    requireDnsLabel(OWNER, 'name', this.name, 52);
+    this.namespace = resolveNamespace(this, props.namespace);
+    this.image = props.image ?? 'apache/kafka:3.9.1';
+    requirePinnedImage(OWNER, 'image', this.image);
+    this.replicas = props.replicas ?? 1;
+    requireInteger(OWNER, 'replicas', this.replicas, 1, 9);
+    this.resources = props.resources ?? ResourcePreset.MEDIUM;
+    this.storageGiB = props.storageGiB ?? 10;
+    requireInteger(OWNER, 'storageGiB', this.storageGiB, 1);
+    this.storageClassName = props.storageClassName;
+    this.spreadAcrossZones = props.spreadAcrossZones ?? false;
+    this.clusterDomain = props.clusterDomain ?? 'cluster.local';
+    const logRetentionHours = props.logRetentionHours ?? 168;
+    requireInteger(OWNER, 'logRetentionHours', logRetentionHours, 1);
+    this.clusterId = props.clusterId ?? KafkaCluster.deriveClusterId(this.namespace, this.name);
+    if (!/^[A-Za-z0-9_-]{22}$/.test(this.clusterId)) {
+      throw new Error(
+        `${OWNER}: clusterId must be 22 characters of base64url (16 bytes), got '${this.clusterId}'`,
+      );
+    }
+
+    this.headlessServiceName = `${this.name}-headless`;
+    this.host = `${this.name}-bootstrap`;
+    this.bootstrapServers = `${this.host}.${this.namespace}.svc:${BROKER_PORT}`;
+    this.quorumVoters = Array.from(
+      { length: this.replicas },
+      (_, ordinal) => `${ordinal}@${this.podAddress(ordinal)}:${CONTROLLER_PORT}`,
+    ).join(',');
+    this.replicationFactor = Math.min(3, this.replicas);
+    this.minInSyncReplicas = this.replicas >= 3 ? 2 : 1;
+    // Half the limit for the heap; Kafka lives on the page cache, which needs the rest.
+    this.heapMiB = Math.max(128, Math.floor(this.resources.memoryLimitMiB / 2 / 16) * 16);
+    // The cleaner's dedupe buffer defaults to 128 MiB, a quarter of a small heap.
+    const dedupeBufferBytes = Math.min(128, Math.floor(this.heapMiB / 8)) * 1024 * 1024;
+
+    this.brokerSettings = {
+      KAFKA_PROCESS_ROLES: 'broker,controller',
+      KAFKA_CONTROLLER_QUORUM_VOTERS: this.quorumVoters,
+      KAFKA_LISTENERS: `PLAINTEXT://:${BROKER_PORT},CONTROLLER://:${CONTROLLER_PORT}`,
+      KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      KAFKA_INTER_BROKER_LISTENER_NAME: 'PLAINTEXT',
+      KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+      KAFKA_LOG_DIRS: LOG_DIR,
+      KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
+      KAFKA_DEFAULT_REPLICATION_FACTOR: String(this.replicationFactor),
+      KAFKA_MIN_INSYNC_REPLICAS: String(this.minInSyncReplicas),
+      KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: String(this.replicationFactor),
+      KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: String(this.replicationFactor),
+      KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: String(this.minInSyncReplicas),
+      KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE: 'false',
+      // A lone node has nobody to wait for; a cluster waits for its members to join the group.
+      KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: this.replicas === 1 ? '0' : '3000',
+      KAFKA_NUM_PARTITIONS: '3',
+      KAFKA_LOG_RETENTION_HOURS: String(logRetentionHours),
+      // Smaller segments than the 1 GiB default let retention free space on small volumes.
+      KAFKA_LOG_SEGMENT_BYTES: String(256 * 1024 * 1024),
+      KAFKA_LOG_CLEANER_DEDUPE_BUFFER_SIZE: String(dedupeBufferBytes),
+    };
+
+    this.identity = {
+      name: 'kafka',
+      instance: this.name,
+      component: 'events',
+      version: imageTag(this.image),
+    };
+    const selector = selectorLabels(this.identity);
+    this.podSelectorLabels = selector;
+    const labels = recommendedLabels(this.identity);
+    const metadata = (name: string) => ({ name, namespace: this.namespace, labels });
+
+    this.headlessService = new KubeService(this, 'headless-service', {
+      metadata: metadata(this.headlessServiceName),
+      spec: {
+        clusterIp: 'None',
+        // Nodes must resolve each other before any is ready: the quorum forms first.
+        publishNotReadyAddresses: true,
+        selector,
+        ports: [
+          { name: 'kafka', port: BROKER_PORT, targetPort: IntOrString.fromString('kafka') },
+          { name: 'controller', port: CONTROLLER_PORT, targetPort: IntOrString.fromString('controller') },
+          { name: 'metrics', port: METRICS_PORT, targetPort: IntOrString.fromString('metrics') },
+        ],
+      },
+    });
+    this.bootstrapService = new KubeService(this, 'bootstrap-service', {
+      metadata: metadata(this.host),
+      spec: {
+        selector,
+        ports: [{ name: 'kafka', port: BROKER_PORT, targetPort: IntOrString.fromString('kafka') }],
+      },
+    });
+
+    this.statefulSet = new KubeStatefulSet(this, 'stateful-set', {
+      metadata: metadata(this.name),
+      spec: {
+        serviceName: this.headlessServiceName,
+        replicas: this.replicas,
+        // All voters must start together: no node becomes ready before a quorum exists.
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: selector },
+        updateStrategy: { type: 'RollingUpdate' },
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
+        template: {
+          metadata: { labels, annotations: scrapeAnnotations(METRICS_PORT) },
+          spec: this.podSpec(),
+        },
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data', labels },
+            spec: {
+              accessModes: ['ReadWriteOnce'],
+              storageClassName: this.storageClassName,
+              resources: { requests: { storage: Quantity.fromString(`${this.storageGiB}Gi`) } },
+            },
+          },
+        ],
+      },
+    });
+
+    if (this.replicas > 1) {
+      podDisruptionBudget(this, 'pdb', {
+        name: this.name,
+        namespace: this.namespace,
+        identity: this.identity,
+        selector,
+      });
+    }
+
+    this.connections = new Connections(this, 'network-policy', {
+      identity: this.identity,
+      namespace: this.namespace,
+      podSelectorLabels: selector,
+    });
+    // Replication and metadata between nodes, and the exporter sidecars reaching every broker.
+    this.connections.allowInternal([{ port: BROKER_PORT }, { port: CONTROLLER_PORT }]);
+  }
+
+  /** The settings of one node: `brokerSettings` plus its node id and advertised listener. */
+  public brokerSettingsFor(ordinal: number): Readonly<Record<string, string>> {
+    requireInteger(OWNER, 'ordinal', ordinal, 0, this.replicas - 1);
+    return {
+      ...this.brokerSettings,
+      KAFKA_NODE_ID: String(ordinal),
+      KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://${this.podAddress(ordinal)}:${BROKER_PORT}`,
+    };
+  }
+
+  /** The topics added so far. */
+  public get topicList(): readonly KafkaTopic[] {
+    return [...this.topics];
+  }
+
+  /**
+   * Creates a topic with a Job that runs `kafka-topics.sh --create --if-not-exists` until the
+   * cluster answers. Re-running it is harmless; it never changes an existing topic.
+   */
+  public addTopic(name: string, options: KafkaTopicOptions): KafkaTopic {
+    if (!TOPIC_NAME.test(name) || name.length > 249 || name === '.' || name === '..') {
+      throw new Error(
+        `${OWNER}.addTopic: name must be 1-249 characters of a-z, A-Z, 0-9, '.', '_' and '-' (not '.' or '..'), got '${name}'`,
+      );
+    }
+    requireInteger(OWNER, 'addTopic: partitions', options.partitions, 1, 10_000);
+    const replicationFactor = options.replicationFactor ?? this.replicationFactor;
+    if (!Number.isInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > this.replicas) {
+      throw new Error(
+        `${OWNER}.addTopic: replicationFactor must be an integer between 1 and replicas (${this.replicas}), got ${replicationFactor}`,
+      );
+    }
+    const config = { ...(options.config ?? {}) };
+    for (const [key, value] of Object.entries(config)) {
+      if (!/^[a-z][a-z0-9.]*$/.test(key) || !/^[^\s,=]+$/.test(value)) {
+        throw new Error(
+          `${OWNER}.addTopic: config entries must be 'name.like.this' = value without spaces, got '${key}=${value}'`,
+        );
+      }
+    }
+    const jobName = topicJobName(this.name, name);
+    const collision = this.topics.find((t) => t.name === name || topicJobName(this.name, t.name) === jobName);
+    if (collision !== undefined) {
+      throw new Error(
+        `${OWNER}.addTopic: topic '${name}' clashes with topic '${collision.name}' already added (Job ${jobName})`,
+      );
+    }
+
+    const identity: ComponentIdentity = {
+      ...this.identity,
+      instance: `${this.name}-topics`,
+      component: 'topic-provisioner',
+    };
+    const labels = recommendedLabels(identity);
+    if (this.topicConnections === undefined) {
+      this.topicConnections = new Connections(this, 'topics-network-policy', {
+        identity,
+        namespace: this.namespace,
+        podSelectorLabels: selectorLabels(identity),
+      });
+      this.topicConnections.allowTo(this);
+    }
+
+    const create = [
+      '/opt/kafka/bin/kafka-topics.sh',
+      `--bootstrap-server ${this.host}:${BROKER_PORT}`,
+      '--create --if-not-exists',
+      `--topic '${name}'`,
+      `--partitions ${options.partitions}`,
+      `--replication-factor ${replicationFactor}`,
+      ...Object.entries(config)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([key, value]) => `--config '${key}=${value}'`),
+    ].join(' ');
+    // Kafka may still be forming its quorum when the Job starts; retrying in-process keeps one
+    // pod and one log instead of a trail of failed pods.
+    const script = [
+      'for attempt in $(seq 1 30); do',
+      `  if ${create}; then`,
+      `    echo "topic ${name} present"; exit 0`,
+      '  fi',
+      '  echo "attempt ${attempt} failed; retrying in 10 s"; sleep 10',
+      'done',
+      'exit 1',
+    ].join('\n');
+
+    const job = new KubeJob(this, `topic-${name}`, {
+      metadata: { name: jobName, namespace: this.namespace, labels },
+      spec: {
+        backoffLimit: 3,
+        activeDeadlineSeconds: 1800,
+        // Jobs are immutable: once finished they go, so a later apply can create a changed one.
+        ttlSecondsAfterFinished: 600,
+        template: {
+          metadata: { labels },
+          spec: {
+            restartPolicy: 'OnFailure',
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            securityContext: restrictedPodSecurityContext(KAFKA_USER),
+            containers: [
+              {
+                name: 'create-topic',
+                image: this.image,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['bash', '-ec', script],
+                env: [{ name: 'KAFKA_HEAP_OPTS', value: '-Xms64m -Xmx128m' }],
+                resources: containerResources(ResourcePreset.SMALL),
+                securityContext: restrictedContainerSecurityContext({ readOnlyRootFilesystem: true }),
+                volumeMounts: [
+                  { name: 'tmp', mountPath: '/tmp' },
+                  { name: 'logs', mountPath: '/opt/kafka/logs' },
+                ],
+              },
+            ],
+            volumes: [emptyDir('tmp', 64), emptyDir('logs', 64)],
+          },
+        },
+      },
+    });
+    const topic = new KafkaTopic(name, options.partitions, replicationFactor, config, job);
+    this.topics.push(topic);
+    return topic;
+  }
+
+  /** Computed when read, so that topics added after construction get their lag alerts. */
+  public get monitoring(): MonitoringContribution {
+    return {
+      component: 'kafka',
+      podSelectorLabels: this.podSelectorLabels,
+      namespace: this.namespace,
+      serviceName: this.headlessServiceName,
+      scrape: { portName: 'metrics', port: METRICS_PORT, path: '/metrics' },
+      alertRules: kafkaAlertRules(
+        this.replicas,
+        this.topics.map((t) => t.name),
+      ),
+      dashboardTitle: 'Kafka',
+      dashboardPanels: KAFKA_PANELS,
+    };
+  }
+
+  private podAddress(ordinal: number): string {
+    return podFqdn(`${this.name}-${ordinal}`, this.headlessServiceName, this.namespace, this.clusterDomain);
+  }
+
+  private podSpec(): PodSpec {
+    const env: EnvVar[] = [
+      { name: 'CLUSTER_ID', value: this.clusterId },
+      ...Object.entries(this.brokerSettings).map(([name, value]) => ({ name, value })),
+      { name: 'KAFKA_HEAP_OPTS', value: `-Xms${this.heapMiB}m -Xmx${this.heapMiB}m` },
+    ];
+    // Node id and advertised address come from the pod's ordinal, which Kubernetes 1.27 does
+    // not expose as a label or env var; the hostname carries it.
+    const start = [
+      'export KAFKA_NODE_ID="${HOSTNAME##*-}"',
+      `export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://\${HOSTNAME}.${this.headlessServiceName}.${this.namespace}.svc.${this.clusterDomain}:${BROKER_PORT}"`,
+      'exec /etc/kafka/docker/run',
+    ].join('\n');
+
+    const kafka: Container = {
+      name: 'kafka',
+      image: this.image,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['bash', '-ec', start],
+      env,
+      ports: [
+        { name: 'kafka', containerPort: BROKER_PORT },
+        { name: 'controller', containerPort: CONTROLLER_PORT },
+      ],
+      resources: containerResources(this.resources),
+      securityContext: restrictedContainerSecurityContext({ readOnlyRootFilesystem: true }),
+      // Formatting storage, replaying the metadata log and electing a leader: up to five minutes.
+      startupProbe: {
+        tcpSocket: { port: IntOrString.fromString('controller') },
+        periodSeconds: 5,
+        failureThreshold: 60,
+      },
+      readinessProbe: {
+        tcpSocket: { port: IntOrString.fromString('kafka') },
+        periodSeconds: 10,
+        failureThreshold: 3,
+      },
+      livenessProbe: {
+        tcpSocket: { port: IntOrString.fromString('controller') },
+        periodSeconds: 20,
+        failureThreshold: 3,
+      },
+      volumeMounts: [
+        { name: 'data', mountPath: '/var/lib/kafka/data' },
+        // The image writes server.properties and log4j files here at every start.
+        { name: 'config', mountPath: '/opt/kafka/config' },
+        { name: 'logs', mountPath: '/opt/kafka/logs' },
+        { name: 'tmp', mountPath: '/tmp' },
+      ],
+    };
+
+    // The exporter exits when it cannot reach a broker at start; waiting for the local broker
+    // keeps it out of a crash loop (and its back-off) while Kafka boots.
+    const exporterStart = [
+      `until nc -z 127.0.0.1 ${BROKER_PORT}; do sleep 2; done`,
+      `exec /bin/kafka_exporter --kafka.server=127.0.0.1:${BROKER_PORT} --web.listen-address=:${METRICS_PORT}`,
+    ].join('\n');
+    const exporter: Container = {
+      name: 'kafka-exporter',
+      image: 'danielqsj/kafka-exporter:v1.8.0',
+      imagePullPolicy: 'IfNotPresent',
+      command: ['sh', '-ec', exporterStart],
+      ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
+      resources: containerResources(ResourcePreset.NANO),
+      securityContext: sidecarSecurityContext(EXPORTER_USER),
+      readinessProbe: { tcpSocket: { port: IntOrString.fromString('metrics') }, periodSeconds: 15 },
+      livenessProbe: {
+        tcpSocket: { port: IntOrString.fromString('metrics') },
+        initialDelaySeconds: 300,
+        periodSeconds: 30,
+      },
+    };
+
+    return {
+      automountServiceAccountToken: false,
+      // Service links would inject variables such as KAFKA_PORT for a Service named "kafka",
+      // which the image would turn into bogus broker settings.
+      enableServiceLinks: false,
+      securityContext: restrictedPodSecurityContext(KAFKA_USER),
+      // Controlled shutdown moves partition leadership away before the process exits.
+      terminationGracePeriodSeconds: 120,
+      containers: [kafka, exporter],
+      volumes: [emptyDir('config', 16), emptyDir('logs', 256), emptyDir('tmp', 256)],
+      ...(this.spreadAcrossZones ? spreadAcrossZones(this.podSelectorLabels) : {}),
+    };
+  }
+}
+
+/** `<cluster>-topic-<topic>` as a DNS label: `_` and `.` become `-`, long names get a hash suffix. */
+function topicJobName(cluster: string, topic: string): string {
+  const plain = `${cluster}-topic-${topic.toLowerCase().replace(/[._]/g, '-')}`.replace(/-+$/, '');
+  if (plain.length <= 63 && /^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(plain)) {
+    return plain;
+  }
+  const hash = createHash('sha256').update(topic).digest('hex').slice(0, 8);
+  return `${plain.slice(0, 54).replace(/-+$/, '')}-${hash}`;
+}
+
+function kafkaAlertRules(replicas: number, topics: readonly string[]): AlertRule[] {
+  // Every node's exporter sidecar reports the whole cluster: dedupe per partition with max.
+  const lagSelector = topics.length > 0 ? `{topic=~"${topics.map(escapeRegex).join('|')}"}` : '';
+  return [
+    {
+      alert: 'KafkaBrokersDown',
+      expr: `(max(kafka_brokers) or vector(0)) < ${replicas}`,
+      for: '3m',
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: 'Kafka brokers missing',
+        description: `The cluster reports {{ $value }} of ${replicas} brokers.`,
+      },
+    },
+    {
+      alert: 'KafkaUnderReplicatedPartitions',
+      expr: 'sum(max by (topic, partition) (kafka_topic_partition_under_replicated_partition)) > 0',
+      for: '5m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'Kafka partitions are under-replicated',
+        description: '{{ $value }} partitions have fewer in-sync replicas than replicas.',
+      },
+    },
+    {
+      alert: 'KafkaOfflinePartitions',
+      expr: 'count(max by (topic, partition) (kafka_topic_partition_leader) == -1) > 0',
+      for: '1m',
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: 'Kafka partitions have no leader',
+        description: '{{ $value }} partitions are offline: producers and consumers of them fail.',
+      },
+    },
+    {
+      alert: 'KafkaConsumerGroupLag',
+      expr: `max by (consumergroup, topic) (kafka_consumergroup_lag_sum${lagSelector}) > 1000`,
+      for: '10m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'Kafka consumer group lags',
+        description:
+          'Group {{ $labels.consumergroup }} is {{ $value }} messages behind on {{ $labels.topic }}.',
+      },
+    },
+  ];
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&');
+}
+
+const KAFKA_PANELS: DashboardPanel[] = [
+  {
+    title: 'Brokers',
+    type: 'stat',
+    targets: [{ expr: 'max(kafka_brokers)', legendFormat: 'brokers' }],
+  },
+  {
+    title: 'Messages in per second by topic',
+    type: 'timeseries',
+    unit: 'ops',
+    targets: [
+      {
+        expr: 'sum by (topic) (max by (topic, partition) (rate(kafka_topic_partition_current_offset[5m])))',
+        legendFormat: '{{topic}}',
+      },
+    ],
+  },
+  {
+    title: 'Consumer group lag',
+    type: 'timeseries',
+    targets: [
+      {
+        expr: 'max by (consumergroup, topic) (kafka_consumergroup_lag_sum)',
+        legendFormat: '{{consumergroup}} / {{topic}}',
+      },
+    ],
+  },
+  {
+    title: 'Under-replicated partitions',
+    type: 'stat',
+    targets: [
+      {
+        expr: 'sum(max by (topic, partition) (kafka_topic_partition_under_replicated_partition))',
+        legendFormat: 'partitions',
+      },
+    ],
+  },
+];
