@@ -75,3 +75,27 @@ export function poolStats(db: Knex): PoolStats | undefined {
   const client = db.client as { pool?: PoolStats };
   return client.pool;
 }
+
+/**
+ * knex's own migration lock lives in a table that knex creates on first use, and replicas
+ * creating it at once fail with "table already exists". A MariaDB named lock, held on one
+ * connection (a transaction pins it) around the whole run, serialises the replicas from the
+ * very first statement; the next holder then finds nothing left to apply.
+ */
+export async function migrateLatest(db: Knex, databaseName: string, waitSeconds = 120): Promise<string[]> {
+  const lockName = `memo_migrations.${databaseName}`.slice(0, 64);
+  return db.transaction(async (trx) => {
+    const [[{ acquired }]] = (await trx.raw('SELECT GET_LOCK(?, ?) AS acquired', [
+      lockName,
+      waitSeconds,
+    ])) as [[{ acquired: number | null }]];
+    if (acquired !== 1)
+      throw new Error(`could not take the migration lock ${lockName} within ${waitSeconds} s`);
+    try {
+      const [, applied] = (await db.migrate.latest()) as [number, string[]];
+      return applied;
+    } finally {
+      await trx.raw('SELECT RELEASE_LOCK(?)', [lockName]);
+    }
+  });
+}

@@ -1,10 +1,10 @@
 import { ConfigError, loadDatabaseConfig } from './config';
-import { createDb } from './db';
+import { createDb, migrateLatest } from './db';
 import { createLogger } from './logger';
 
 /**
- * Entry of the migration init container. knex.migrate.latest() holds knex's migration lock
- * table while it runs, so several replicas starting together apply each migration once.
+ * Entry of the migration init container. Several replicas may start together: migrateLatest
+ * serialises them with a database lock, so each migration is applied once.
  */
 async function main(): Promise<void> {
   const logger = createLogger({ level: 'info' });
@@ -18,10 +18,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const db = createDb(config, { acquireTimeoutMs: 30_000, connectTimeoutMs: 10_000, logger });
+  // One connection holds the named lock while another runs the migrations.
+  const db = createDb(
+    { ...config, poolMax: Math.max(2, config.poolMax) },
+    { acquireTimeoutMs: 30_000, connectTimeoutMs: 10_000, logger },
+  );
   try {
-    const [batch, applied] = (await db.migrate.latest()) as [number, string[]];
-    logger.info('migrations applied', { batch, applied });
+    const applied = await migrateLatest(db, config.name);
+    logger.info('migrations applied', { applied });
   } finally {
     await db.destroy();
   }

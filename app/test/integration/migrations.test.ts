@@ -1,0 +1,50 @@
+import { createDb, migrateLatest } from '../../src/db';
+import { describeWithServices, TEST_DB } from '../support/services';
+
+describeWithServices('knex migrations (node dist/migrate.js)', ['mariadb'], () => {
+  const name = `memo_test_migrations_${process.pid}`;
+  const admin = () => createDb({ ...TEST_DB, name: 'mysql', poolMax: 1 });
+
+  beforeAll(async () => {
+    const db = admin();
+    await db.raw(`DROP DATABASE IF EXISTS \`${name}\``);
+    await db.raw(`CREATE DATABASE \`${name}\``);
+    await db.destroy();
+  });
+  afterAll(async () => {
+    const db = admin();
+    await db.raw(`DROP DATABASE IF EXISTS \`${name}\``);
+    await db.destroy();
+  });
+
+  it('when several replicas migrate a fresh database at once, then all succeed and each migration is applied once', async () => {
+    const replicas = Array.from({ length: 4 }, () =>
+      createDb({ ...TEST_DB, name, poolMax: 2 }, { acquireTimeoutMs: 20_000 }),
+    );
+    try {
+      const applied = await Promise.all(replicas.map((db) => migrateLatest(db, name)));
+      expect(applied.flat()).toEqual(['20250101000000_create_memos.ts']);
+      expect(await migrateLatest(replicas[0], name)).toEqual([]);
+      const rows = await replicas[0]('knex_migrations').select('name');
+      expect(rows.map((r: { name: string }) => r.name)).toEqual(['20250101000000_create_memos.ts']);
+      const [tables] = (await replicas[0].raw('SHOW TABLES')) as [Record<string, string>[]];
+      expect(tables.map((t) => Object.values(t)[0]).sort()).toEqual(
+        ['knex_migrations', 'knex_migrations_lock', 'memo_tags', 'memo_tokens', 'memos', 'outbox'].sort(),
+      );
+    } finally {
+      await Promise.all(replicas.map((db) => db.destroy()));
+    }
+  });
+
+  it('when the schema is rolled back and migrated again, then the migration is re-runnable', async () => {
+    const db = createDb({ ...TEST_DB, name, poolMax: 2 });
+    try {
+      await db.migrate.rollback(undefined, true);
+      const [tables] = (await db.raw("SHOW TABLES LIKE 'memo%'")) as [unknown[]];
+      expect(tables).toHaveLength(0);
+      expect(await migrateLatest(db, name)).toEqual(['20250101000000_create_memos.ts']);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
