@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { freePort, removeScratch, requireProgram, run, scratchDir, startDaemon } from './process';
+import { listAt, type Obj } from './manifests';
 import type { CheckReport } from './report';
 
 /** Directives whose value is a path into the container; they move into the scratch dir. */
@@ -12,6 +13,12 @@ export interface RedisCheckOptions {
    * secrets already filled in; they are part of what the server must accept.
    */
   readonly extraArgs?: readonly string[];
+  /**
+   * Files the container writes before starting the server (e.g. an `include`d requirepass file
+   * made from a Secret), by their path in the container; arguments naming them are pointed at
+   * scratch copies.
+   */
+  readonly generatedFiles?: Readonly<Record<string, string>>;
   /** The password a client needs, when the config or the arguments set `requirepass`. */
   readonly password?: string;
   /** @default 30 s */
@@ -48,11 +55,26 @@ export function localRedisConfig(conf: string, dir: string): { text: string; rew
   return { text: lines.join('\n'), rewritten };
 }
 
-function passwordFrom(conf: string, extraArgs: readonly string[]): string | undefined {
+function passwordFrom(texts: readonly string[], extraArgs: readonly string[]): string | undefined {
   const i = extraArgs.indexOf('--requirepass');
   if (i >= 0 && i + 1 < extraArgs.length) return extraArgs[i + 1];
-  const m = /^\s*requirepass\s+"?([^"\s]+)"?/im.exec(conf);
-  return m ? m[1] : undefined;
+  for (const text of texts) {
+    const m = /^\s*requirepass\s+"?([^"\s]+)"?/im.exec(text);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+/**
+ * How the container starts redis-server: the config path and the arguments after it, read from
+ * the `exec redis-server <conf> ...` line of its command (or its plain command/args).
+ */
+export function redisServerInvocation(container: Obj): { configPath: string; args: string[] } {
+  const words = [...listAt(container.command), ...listAt(container.args)].map(String);
+  const script = words.join('\n');
+  const m = /(?:^|\s|exec\s+)redis-server\s+(\S+)([^\n]*)/.exec(script);
+  if (!m) throw new Error(`container ${String(container.name)} does not start redis-server with a config file`);
+  return { configPath: m[1], args: m[2].trim() === '' ? [] : m[2].trim().split(/\s+/) };
 }
 
 /**
@@ -76,8 +98,16 @@ export async function checkRedisConfig(conf: string, options: RedisCheckOptions 
     const confFile = path.join(dir, 'redis.conf');
     fs.writeFileSync(confFile, text);
     const port = await freePort();
-    const extraArgs = options.extraArgs ?? [];
-    const password = options.password ?? passwordFrom(conf, extraArgs);
+    const generated = Object.entries(options.generatedFiles ?? {});
+    const localPaths = new Map<string, string>();
+    generated.forEach(([containerPath, content], i) => {
+      const local = path.join(dir, 'generated', `${i}-${path.basename(containerPath)}`);
+      fs.mkdirSync(path.dirname(local), { recursive: true });
+      fs.writeFileSync(local, content);
+      localPaths.set(containerPath, local);
+    });
+    const extraArgs = (options.extraArgs ?? []).map((a) => localPaths.get(a) ?? a);
+    const password = options.password ?? passwordFrom([conf, ...generated.map(([, c]) => c)], extraArgs);
     const overrides: Array<[string, string]> = [
       ['port', String(port)],
       ['bind', '127.0.0.1'],
@@ -101,7 +131,7 @@ export async function checkRedisConfig(conf: string, options: RedisCheckOptions 
     return {
       program: 'redis-server',
       ms: Date.now() - started,
-      overrides: [...overrides.map(([d]) => d), ...rewritten],
+      overrides: [...overrides.map(([d]) => d), ...rewritten, ...generated.map(([p]) => `generated ${p}`)],
       output: log,
     };
   } finally {
