@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON */
 import { Chart, Testing } from 'cdk8s';
 import { Connections } from '../../charts/connections';
 import { CacheEndpoint, DatabaseEndpoint, EventsEndpoint } from '../../charts/endpoints';
@@ -26,7 +27,7 @@ const CONTRACT_ENV = [
   'SHUTDOWN_DELAY_MS',
 ].sort();
 
-type Manifest = { kind: string; metadata: { name: string }; [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Manifest = { kind: string; metadata: { name: string; [key: string]: any }; [key: string]: any };
 
 /** Backing services as a client sees them, each with its own NetworkPolicy like the real constructs. */
 function backingServices(chart: Chart) {
@@ -114,14 +115,14 @@ describe('MemoApi', () => {
       CORS_ORIGINS: '',
       SHUTDOWN_DELAY_MS: '5000',
     });
-    const env = apiContainer(manifests).env as Array<{ name: string; valueFrom: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const env = apiContainer(manifests).env as Array<{ name: string; valueFrom: any }>;
     const plain = env.filter((e) => e.valueFrom.configMapKeyRef);
     expect(plain.every((e) => e.valueFrom.configMapKeyRef.name === 'memo-api-config')).toBe(true);
     expect(plain.map((e) => e.name).sort()).toEqual(Object.keys(data).sort());
   });
 
   test('when wired, then the passwords are secretKeyRefs to the backing services secrets', () => {
-    const env = apiContainer(synth().manifests).env as Array<{ name: string; valueFrom: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const env = apiContainer(synth().manifests).env as Array<{ name: string; valueFrom: any }>;
     const refs = Object.fromEntries(
       env.filter((e) => e.valueFrom.secretKeyRef).map((e) => [e.name, e.valueFrom.secretKeyRef]),
     );
@@ -143,7 +144,7 @@ describe('MemoApi', () => {
     const { manifests } = synth();
     const policy = find(manifests, 'NetworkPolicy', 'memo-api').spec;
     expect(policy.policyTypes).toEqual(['Ingress', 'Egress']);
-    const egressPorts = policy.egress.flatMap((r: any) => r.ports.map((p: any) => p.port)); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const egressPorts = policy.egress.flatMap((r: any) => r.ports.map((p: any) => p.port));
     expect(egressPorts.sort()).toEqual([3306, 53, 53, 6379, 9092].sort());
     expect(policy.ingress).toEqual([
       { from: [{ namespaceSelector: {} }], ports: [{ port: 3000, protocol: 'TCP' }] },
@@ -232,7 +233,7 @@ describe('MemoApi', () => {
     const { manifests } = synth({ ingressClassName: 'nginx' });
     const ingress = find(manifests, 'Ingress', 'memo-api');
     expect(ingress.spec.ingressClassName).toBe('nginx');
-    const paths = ingress.spec.rules[0].http.paths.map((p: any) => `${p.pathType} ${p.path}`); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const paths = ingress.spec.rules[0].http.paths.map((p: any) => `${p.pathType} ${p.path}`);
     expect(paths).toEqual(['Prefix /api', 'Prefix /health', 'Prefix /docs', 'Exact /openapi.json']);
     expect(ingress.spec.tls).toBeUndefined();
     expect(ingress.metadata.annotations).toBeUndefined();
@@ -267,7 +268,6 @@ describe('MemoApi', () => {
     });
     expect(hpa.spec.metrics.map((m: any) => [m.resource.name, m.resource.target.averageUtilization])).toEqual(
       [
-        // eslint-disable-line @typescript-eslint/no-explicit-any
         ['cpu', 70],
         ['memory', 80],
       ],
@@ -280,7 +280,7 @@ describe('MemoApi', () => {
     expect(spread.map((s: any) => s.topologyKey)).toEqual([
       'topology.kubernetes.io/zone',
       'kubernetes.io/hostname',
-    ]); // eslint-disable-line @typescript-eslint/no-explicit-any
+    ]);
   });
 
   test('when one fixed replica, then there is no HPA, no PDB and no spread', () => {

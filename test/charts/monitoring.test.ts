@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON */
 import { Chart, Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { Connections } from '../../charts/connections';
@@ -9,7 +10,7 @@ type Manifest = {
   apiVersion: string;
   metadata: { name: string; labels?: Record<string, string> };
   [key: string]: any;
-}; // eslint-disable-line @typescript-eslint/no-explicit-any
+};
 
 /** A component the way the real constructs present themselves to the stack. */
 function component(chart: Chart, name: string, port: number): IMonitored & { connections: Connections } {
@@ -166,7 +167,7 @@ describe('MonitoringStack', () => {
       };
       const prometheus = find(manifests, 'NetworkPolicy', 'memo-prometheus').spec;
       expect(prometheus.podSelector.matchLabels).toEqual(prometheusLabels);
-      const egress = prometheus.egress.map((r: any) => r.ports.map((p: any) => p.port).join('+')); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const egress = prometheus.egress.map((r: any) => r.ports.map((p: any) => p.port).join('+'));
       expect(egress).toEqual(['53+53', '443+6443', '9093', '9121', '9308']);
       expect(prometheus.egress[1].to).toBeUndefined();
       expect(prometheus.ingress).toEqual([
@@ -244,7 +245,6 @@ describe('MonitoringStack', () => {
       const dashboard = JSON.parse(data['redis.json']);
       expect(dashboard.uid).toBe('memostack-redis');
       expect(dashboard.panels.map((p: any) => [p.id, p.gridPos])).toEqual([
-        // eslint-disable-line @typescript-eslint/no-explicit-any
         [1, { h: 8, w: 12, x: 0, y: 0 }],
         [2, { h: 8, w: 12, x: 12, y: 0 }],
         [3, { h: 8, w: 12, x: 0, y: 8 }],

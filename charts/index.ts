@@ -1,0 +1,14 @@
+// The public API of the construct library; internal helpers (backing-common.ts) stay unexported.
+export * from './connections';
+export * from './dashboards/grafana-dashboard';
+export * from './endpoints';
+export * from './kafka-cluster';
+export * from './labels';
+export * from './mariadb-stateful-set';
+export * from './memo-api';
+export * from './memo-stack';
+export * from './monitoring-stack';
+export * from './pod-security';
+export * from './profiles';
+export * from './redis-cache';
+export * from './resources';

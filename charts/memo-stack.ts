@@ -1,0 +1,176 @@
+import { ApiObject, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { KubeNamespace } from '../imports/k8s';
+import { Connections } from './connections';
+import { IHasCredentials, RequiredSecret } from './endpoints';
+import { KafkaCluster } from './kafka-cluster';
+import { MANAGED_BY, PART_OF } from './labels';
+import { MariaDbStatefulSet } from './mariadb-stateful-set';
+import { MemoApi } from './memo-api';
+import { MonitoringMode, MonitoringStack } from './monitoring-stack';
+import { Profile } from './profiles';
+import { RedisCache } from './redis-cache';
+
+export interface MemoStackProps {
+  /** Everything that differs between clusters: sizes, replicas, storage and ingress classes, secrets. */
+  readonly profile: Profile;
+  /**
+   * The memo service image, pinned.
+   * @default "memo-api:0.1.0"
+   */
+  readonly apiImage?: string;
+  /**
+   * Standalone monitoring stack or objects for a Prometheus Operator.
+   * @default MonitoringMode.standalone()
+   */
+  readonly monitoringMode?: MonitoringMode;
+  /**
+   * Partitions of the `memo_events` topic: the upper bound of parallel consumers.
+   * @default 6
+   */
+  readonly eventPartitions?: number;
+}
+
+/**
+ * The whole memo service for one profile: its namespace (Pod Security restricted), a
+ * default-deny NetworkPolicy, MariaDB, Redis, Kafka, the API wired to all three, and monitoring
+ * of all four. Only wiring lives here; every value comes from the profile.
+ */
+export class MemoStack extends Chart {
+  public readonly profile: Profile;
+  public readonly database: MariaDbStatefulSet;
+  public readonly cache: RedisCache;
+  public readonly events: KafkaCluster;
+  public readonly api: MemoApi;
+  public readonly monitoring: MonitoringStack;
+  /** Every Secret the stack reads, one entry per Secret with the union of its keys, sorted by name. */
+  public readonly requiredSecrets: readonly RequiredSecret[];
+
+  public constructor(scope: Construct, id: string, props: MemoStackProps) {
+    // No chart-wide namespace: it would also be stamped on the cluster-scoped Namespace object.
+    super(scope, id, { disableResourceNameHashes: true });
+    const profile = props.profile;
+    this.profile = profile;
+    const namespace = profile.namespace;
+
+    new KubeNamespace(this, 'namespace', {
+      metadata: {
+        name: namespace,
+        labels: {
+          'app.kubernetes.io/part-of': PART_OF,
+          'app.kubernetes.io/managed-by': MANAGED_BY,
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+          'pod-security.kubernetes.io/audit': 'restricted',
+          'pod-security.kubernetes.io/audit-version': 'latest',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/warn-version': 'latest',
+        },
+      },
+    });
+    Connections.defaultDeny(this, 'default-deny', namespace);
+
+    this.database = new MariaDbStatefulSet(this, 'mariadb', {
+      namespace,
+      replicas: profile.mariadb.replicas,
+      resources: profile.mariadb.resources,
+      storageGiB: profile.mariadb.storageGiB,
+      storageClassName: profile.storageClassName,
+      spreadAcrossZones: profile.spreadAcrossZones,
+    });
+    this.cache = new RedisCache(this, 'redis', {
+      namespace,
+      resources: profile.redis.resources,
+      storageGiB: profile.redis.storageGiB,
+      storageClassName: profile.storageClassName,
+    });
+    this.events = new KafkaCluster(this, 'kafka', {
+      namespace,
+      replicas: profile.kafka.replicas,
+      resources: profile.kafka.resources,
+      storageGiB: profile.kafka.storageGiB,
+      storageClassName: profile.storageClassName,
+      spreadAcrossZones: profile.spreadAcrossZones,
+    });
+    this.events.addTopic('memo_events', { partitions: props.eventPartitions ?? 6 });
+
+    this.api = new MemoApi(this, 'api', {
+      namespace,
+      image: props.apiImage,
+      database: this.database,
+      cache: this.cache,
+      events: this.events,
+      replicas: profile.api.replicas,
+      resources: profile.api.resources,
+      autoscaling: profile.api.autoscaling,
+      spreadAcrossZones: profile.spreadAcrossZones,
+      ingressClassName: profile.ingressClassName,
+      host: profile.ingressHost,
+      clusterIssuer: profile.tlsClusterIssuer,
+    });
+
+    this.monitoring = new MonitoringStack(this, 'monitoring', {
+      namespace,
+      mode: props.monitoringMode,
+      prometheusResources: profile.monitoring.prometheusResources,
+      prometheusStorageGiB: profile.monitoring.prometheusStorageGiB,
+      storageClassName: profile.storageClassName,
+      grafanaResources: profile.monitoring.grafanaResources,
+      alertmanagerResources: profile.monitoring.alertmanagerResources,
+    });
+    for (const component of [this.api, this.database, this.cache, this.events]) {
+      this.monitoring.monitor(component);
+    }
+
+    this.requiredSecrets = mergeSecrets(
+      [this.database, this.cache, this.events, this.monitoring].flatMap((c) => requiredSecretsOf(c)),
+    );
+    if (profile.externalSecretStore !== undefined) {
+      for (const secret of this.requiredSecrets) {
+        externalSecret(this, secret, profile.externalSecretStore);
+      }
+    }
+  }
+}
+
+function requiredSecretsOf(construct: object): readonly RequiredSecret[] {
+  return (construct as Partial<IHasCredentials>).requiredSecrets ?? [];
+}
+
+/** Two constructs may read the same Secret (the API and MariaDB share the user's password). */
+function mergeSecrets(secrets: readonly RequiredSecret[]): RequiredSecret[] {
+  const byName = new Map<string, RequiredSecret>();
+  for (const secret of secrets) {
+    const id = `${secret.namespace}/${secret.secretName}`;
+    const known = byName.get(id);
+    const keys = new Set([...(known?.keys ?? []), ...secret.keys]);
+    byName.set(id, { ...secret, keys: [...keys].sort() });
+  }
+  return [...byName.values()].sort((a, b) => a.secretName.localeCompare(b.secretName));
+}
+
+/**
+ * An external-secrets.io ExternalSecret that materializes `secret` from a ClusterSecretStore,
+ * reading each key as a property of the remote entry `<namespace>/<secret name>`.
+ * @see https://external-secrets.io/latest/api/externalsecret/
+ */
+function externalSecret(scope: Construct, secret: RequiredSecret, store: string): ApiObject {
+  return new ApiObject(scope, `external-secret-${secret.secretName}`, {
+    apiVersion: 'external-secrets.io/v1beta1',
+    kind: 'ExternalSecret',
+    metadata: {
+      name: secret.secretName,
+      namespace: secret.namespace,
+      labels: { 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': MANAGED_BY },
+    },
+    spec: {
+      refreshInterval: '1h',
+      secretStoreRef: { kind: 'ClusterSecretStore', name: store },
+      target: { name: secret.secretName, creationPolicy: 'Owner' },
+      data: secret.keys.map((key) => ({
+        secretKey: key,
+        remoteRef: { key: `${secret.namespace}/${secret.secretName}`, property: key },
+      })),
+    },
+  });
+}
