@@ -567,8 +567,10 @@ export class KafkaCluster
 
     // The exporter exits when it cannot reach a broker at start; waiting for the local broker
     // keeps it out of a crash loop (and its back-off) while Kafka boots.
+    // Bounded, so that a missing or different nc delays the exporter but never blocks it.
     const exporterStart = [
-      `until nc -z 127.0.0.1 ${BROKER_PORT}; do sleep 2; done`,
+      'i=0',
+      `while [ "$i" -lt 150 ] && ! nc -z 127.0.0.1 ${BROKER_PORT} 2>/dev/null; do i=$((i + 1)); sleep 2; done`,
       `exec /bin/kafka_exporter --kafka.server=127.0.0.1:${BROKER_PORT} --web.listen-address=:${METRICS_PORT}`,
     ].join('\n');
     const exporter: Container = {

@@ -405,7 +405,7 @@ export class MariaDbStatefulSet
       // Read by the initdb script that creates the exporter's account.
       secretEnv('MYSQLD_EXPORTER_PASSWORD', MARIADB_SECRET_KEYS.EXPORTER_PASSWORD),
       // The image's healthcheck account; REPLICA MONITOR lets probes check replication too.
-      { name: 'MARIADB_HEALTHCHECK_GRANTS', value: 'USAGE, REPLICA MONITOR' },
+      { name: 'MARIADB_HEALTHCHECK_GRANTS', value: 'REPLICA MONITOR' },
       { name: 'MARIADB_AUTO_UPGRADE', value: '1' },
     ];
     if (replicated) {
@@ -415,8 +415,8 @@ export class MariaDbStatefulSet
       );
     }
 
-    const probe = (overrides: Partial<Probe>): Probe => ({
-      exec: { command: ['bash', '-ec', HEALTHCHECK_SCRIPT] },
+    const probe = (command: string[], overrides: Partial<Probe>): Probe => ({
+      exec: { command },
       timeoutSeconds: 5,
       ...overrides,
     });
@@ -431,9 +431,9 @@ export class MariaDbStatefulSet
       resources: containerResources(this.resources),
       securityContext: restrictedContainerSecurityContext({ readOnlyRootFilesystem: true }),
       // First start initialises the data directory and loads time zones: give it five minutes.
-      startupProbe: probe({ periodSeconds: 10, failureThreshold: 30 }),
-      readinessProbe: probe({ periodSeconds: 10, failureThreshold: 3 }),
-      livenessProbe: probe({ periodSeconds: 20, failureThreshold: 3 }),
+      startupProbe: probe(HEALTHCHECK, { periodSeconds: 10, failureThreshold: 30 }),
+      readinessProbe: probe(['bash', '-ec', READINESS_SCRIPT], { periodSeconds: 10, failureThreshold: 3 }),
+      livenessProbe: probe(HEALTHCHECK, { periodSeconds: 20, failureThreshold: 3 }),
       volumeMounts: [
         { name: 'data', mountPath: '/var/lib/mysql' },
         { name: 'config', mountPath: '/etc/mysql/conf.d', readOnly: true },
@@ -596,16 +596,19 @@ function requireIdentifier(prop: string, value: string): void {
   }
 }
 
+/** Liveness and startup: the server answers and InnoDB is up (the image's healthcheck.sh and account). */
+const HEALTHCHECK = ['healthcheck.sh', '--connect', '--innodb_initialized'];
+
 /**
- * Probes use the image's healthcheck.sh with its own `healthcheck` account. On a replica (ordinal
- * above 0) the replication threads must run too, so a replica that stopped applying the primary's
- * changes leaves the read Service instead of serving ever staler data.
+ * Readiness adds, on a replica (ordinal above 0), running replication threads: a replica that
+ * stopped applying the primary's changes leaves the read Service instead of serving ever staler
+ * data. Liveness leaves replication out, so replicas are not restarted while the primary is down.
  */
-const HEALTHCHECK_SCRIPT = [
+const READINESS_SCRIPT = [
   'if [ "${HOSTNAME##*-}" != 0 ] && [ -n "${MARIADB_REPLICATION_USER:-}" ]; then',
-  '  exec healthcheck.sh --connect --innodb_initialized --replication_io --replication_sql',
+  `  exec ${HEALTHCHECK.join(' ')} --replication_io --replication_sql`,
   'fi',
-  'exec healthcheck.sh --connect --innodb_initialized',
+  `exec ${HEALTHCHECK.join(' ')}`,
 ].join('\n');
 
 /**

@@ -237,6 +237,10 @@ describe('MariaDbStatefulSet with replication', () => {
     );
     expect(script).toContain('unset MARIADB_DATABASE MARIADB_USER MARIADB_PASSWORD');
     expect(script).toContain('--read-only=ON');
+    // Replicas leave the read Service when replication stops, but are not restarted for it.
+    expect(c.readinessProbe.exec.command.join(' ')).toContain('--replication_io --replication_sql');
+    expect(c.livenessProbe.exec.command).toEqual(['healthcheck.sh', '--connect', '--innodb_initialized']);
+    expect(c.startupProbe.exec.command).toEqual(['healthcheck.sh', '--connect', '--innodb_initialized']);
     expect(envOf(c)).toMatchObject({ MARIADB_REPLICATION_USER: 'replicator' });
     expect(secretRefs(manifests)).toContain('memo-mariadb-credentials/replication-password');
     expect(db.requiredSecrets[0].keys).toContain('replication-password');
