@@ -14,16 +14,27 @@ export interface OutboxRow {
 export function createOutboxStore(db: Knex) {
   return {
     /**
-     * The oldest unpublished rows, by id, served by the (published_at, id) index. A row of a
-     * transaction still open when this runs is skipped and picked up by a later call: for one
-     * memo the service serialises changes on the memo row, so its events commit in id order.
+     * The oldest unpublished rows, by id, except those in `skip` (still being marked). A row of
+     * a transaction still open when this runs is not seen and is picked up by a later call: for
+     * one memo the service serialises changes on the memo row, so its events commit in id order.
+     * Two steps: the ids come from the (published_at, id) index alone, so skipping rows costs
+     * no payload reads; then the payloads by primary key.
      */
-    async nextBatch(limit: number): Promise<OutboxRow[]> {
-      const rows = (await db('outbox')
-        .select('id', 'aggregate_id', 'payload')
+    async nextBatch(limit: number, skip: ReadonlySet<number> = new Set()): Promise<OutboxRow[]> {
+      const candidates = (await db('outbox')
+        .select('id')
         .whereNull('published_at')
         .orderBy('id', 'asc')
-        .limit(limit)) as { id: number; aggregate_id: number; payload: string }[];
+        .limit(limit + skip.size)) as { id: number }[];
+      const ids = candidates
+        .map((r) => Number(r.id))
+        .filter((id) => !skip.has(id))
+        .slice(0, limit);
+      if (ids.length === 0) return [];
+      const rows = (await db('outbox')
+        .select('id', 'aggregate_id', 'payload')
+        .whereIn('id', ids)
+        .orderBy('id', 'asc')) as { id: number; aggregate_id: number; payload: string }[];
       return rows.map((r) => ({ id: Number(r.id), aggregateId: Number(r.aggregate_id), payload: r.payload }));
     },
 

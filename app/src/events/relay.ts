@@ -142,10 +142,32 @@ export function createRelay(deps: RelayDeps): Relay {
     return fresh;
   }
 
-  /** One batch: read, send as one request, mark. Returns how many rows were published. */
+  /**
+   * Marking a batch published (an UPDATE that moves every row in the (published_at, id) index)
+   * costs about as much as reading and sending the next one, so the two overlap: batch N is
+   * marked while N+1 is read and sent. Sends stay strictly sequential, which is what keeps the
+   * order per memo; rows still being marked are skipped by id, not by an id bound, because a
+   * lower id may commit later than a higher one.
+   */
+  let marking: { ids: Set<number>; done: Promise<unknown> } | undefined;
+
+  /** Waits for the pending mark; rethrows its failure (its rows stay unpublished, sent again). */
+  async function finishMarking(): Promise<void> {
+    const pending = marking;
+    marking = undefined;
+    if (pending) await pending.done;
+  }
+
+  /** One batch: read, send as one request, start marking. Returns how many rows were sent. */
   async function relayBatch(): Promise<number> {
-    const rows = await store.nextBatch(batchSize);
-    if (rows.length === 0) return 0;
+    const skip = marking?.ids ?? new Set<number>();
+    const rows = (await store.nextBatch(batchSize + skip.size))
+      .filter((r) => !skip.has(r.id))
+      .slice(0, batchSize);
+    if (rows.length === 0) {
+      await finishMarking();
+      return 0;
+    }
     const p = await connectedProducer();
     try {
       await p.send({
@@ -156,8 +178,12 @@ export function createRelay(deps: RelayDeps): Relay {
     } catch (err) {
       throw new PublishError(err);
     }
-    await store.markPublished(rows.map((r) => r.id));
     metrics.eventsPublished.inc(rows.length);
+    await finishMarking();
+    const ids = rows.map((r) => r.id);
+    marking = { ids: new Set(ids), done: store.markPublished(ids) };
+    // Observed by finishMarking(); this only keeps Node from reporting it as unhandled first.
+    marking.done.catch(() => undefined);
     return rows.length;
   }
 
@@ -173,7 +199,10 @@ export function createRelay(deps: RelayDeps): Relay {
     while (!stopping) {
       try {
         if (!(leader && (await lock.stillHeld()))) {
-          if (leader) await dropProducer();
+          if (leader) {
+            await finishMarking().catch(() => undefined);
+            await dropProducer();
+          }
           leader = await lock.tryAcquire();
           if (!leader) {
             await sleep(leaderRetryMs);
@@ -187,6 +216,7 @@ export function createRelay(deps: RelayDeps): Relay {
         failures = 0;
         if (published < batchSize) await sleep(pollIntervalMs);
       } catch (err) {
+        await finishMarking().catch(() => undefined);
         failures++;
         const delay = Math.min(maxBackoffMs, 250 * 2 ** Math.min(failures, 10));
         if (err instanceof PublishError) {
@@ -239,6 +269,9 @@ export function createRelay(deps: RelayDeps): Relay {
         await settlesWithin(loop, stopTimeoutMs);
       }
       loop = undefined;
+      await finishMarking().catch((err: unknown) =>
+        logger.warn('could not mark the last batch published', { error: err }),
+      );
       await dropProducer();
       await lock.close();
       leader = false;
