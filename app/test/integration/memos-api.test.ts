@@ -1,3 +1,6 @@
+import http from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { buildTestApp, TestApp } from '../support/app';
 import { createTestDatabase, describeWithServices, TestDatabase } from '../support/services';
@@ -295,6 +298,44 @@ describeWithServices('memo API (/api/memos, /api/tags)', ['mariadb', 'redis'], (
         .send({ title: 'big', content: 'x'.repeat(100 * 1024) });
       expectProblem(res, 413);
       expect(await testDb.db('memos').count({ n: '*' })).toEqual(before);
+    });
+
+    it('when an oversized body is streamed without Content-Length, then reading stops at the limit with 413', async () => {
+      const server = http.createServer(t.callback).listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      try {
+        const { port } = server.address() as AddressInfo;
+        const status = await new Promise<number>((resolve, reject) => {
+          const req = http.request(
+            {
+              host: '127.0.0.1',
+              port,
+              method: 'POST',
+              path: '/api/memos',
+              agent: false,
+              headers: { 'Content-Type': 'application/json' },
+            },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
+          req.on('error', reject);
+          req.write('{"title":"chunked","content":"');
+          const chunk = 'x'.repeat(16 * 1024);
+          let sent = 0;
+          const pump = (): void => {
+            // Keep sending well past the limit; the server answers as soon as it has seen too much.
+            while (sent < 40 && req.write(chunk)) sent++;
+            if (sent < 40) req.once('drain', pump);
+            else req.end('"}');
+          };
+          pump();
+        });
+        expect(status).toBe(413);
+      } finally {
+        server.close();
+      }
     });
 
     it('when the body is empty or not valid UTF-8, then 400', async () => {
