@@ -1,3 +1,4 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
@@ -22,14 +23,16 @@ const X_KEYWORDS = [
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 
-/** `<project>/../shared/k8s-schemas`, unless K8S_SCHEMAS_DIR names another place. */
+/**
+ * An explicit folder (option or K8S_SCHEMAS_DIR) is used as given, never silently replaced;
+ * otherwise `<project>/../shared/k8s-schemas`. Undefined when the chosen folder does not exist.
+ */
 export function resolveSchemasDir(explicit?: string): string | undefined {
-  const candidates = [
-    explicit,
-    process.env.K8S_SCHEMAS_DIR,
-    path.resolve(__dirname, '..', '..', 'shared', 'k8s-schemas'),
-  ];
-  return candidates.find((c): c is string => c !== undefined && c !== '' && fs.existsSync(c));
+  const chosen =
+    explicit ??
+    (process.env.K8S_SCHEMAS_DIR || undefined) ??
+    path.resolve(__dirname, '..', '..', 'shared', 'k8s-schemas');
+  return fs.existsSync(chosen) ? chosen : undefined;
 }
 
 export function availableVersions(dir: string): string[] {
@@ -153,11 +156,66 @@ function translate(e: ErrorObject): SchemaError | undefined {
   }
 }
 
+let sharedAjv: Ajv | undefined;
+const registered = new Set<string>();
+
+/**
+ * One Ajv for all versions: a definition is registered under a hash of its content and of
+ * everything it references, so the many definitions that did not change between releases
+ * compile once, not once per version.
+ */
+function ajv(): Ajv {
+  if (sharedAjv) return sharedAjv;
+  const a = new Ajv({
+    strict: true,
+    strictTypes: false,
+    strictRequired: false,
+    allowUnionTypes: true,
+    allErrors: true,
+    verbose: true,
+    inlineRefs: false,
+  });
+  for (const k of X_KEYWORDS) a.addKeyword(k);
+  a.addFormat('int32', {
+    type: 'number',
+    validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
+  });
+  a.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+  a.addFormat('double', { type: 'number', validate: () => true });
+  addFormats(a, ['date-time', 'byte']);
+  sharedAjv = a;
+  return a;
+}
+
+const REF_PREFIX = 'defs#/definitions/';
+
+/** Content ids (Merkle-style); definitions on a reference cycle get a version-specific id instead. */
+function contentIds(defs: Record<string, unknown>, version: string): Map<string, string> {
+  const ids = new Map<string, string>();
+  const onStack = new Set<string>();
+  const visit = (name: string): string => {
+    const known = ids.get(name);
+    if (known) return known;
+    if (onStack.has(name)) return `cycle:${name}`;
+    onStack.add(name);
+    const body = JSON.stringify(defs[name] ?? null, (k, v: unknown) =>
+      k === '$ref' && typeof v === 'string' ? visit(v.slice(REF_PREFIX.length)) : v,
+    );
+    onStack.delete(name);
+    const id = body.includes('cycle:')
+      ? `k8s-${version}-${name}`
+      : `k8s-${crypto.createHash('sha1').update(body).digest('hex')}`;
+    ids.set(name, id);
+    return id;
+  };
+  for (const name of Object.keys(defs)) visit(name);
+  return ids;
+}
+
 /** One Kubernetes version's schemas: a GVK index, and validators compiled on first use. */
 export class VersionSchemas {
-  private readonly ajv: Ajv;
   private readonly gvk = new Map<string, string>();
-  private readonly compiled = new Map<string, ValidateFunction>();
+  private readonly ids: Map<string, string>;
 
   constructor(
     readonly version: string,
@@ -177,23 +235,20 @@ export class VersionSchemas {
     }
     strict[INT_OR_STRING] = { type: ['string', 'integer'] };
     strict[QUANTITY] = { type: ['string', 'number'], pattern: QUANTITY_PATTERN };
-    this.ajv = new Ajv({
-      strict: true,
-      strictTypes: false,
-      strictRequired: false,
-      allowUnionTypes: true,
-      allErrors: true,
-      verbose: true,
-    });
-    for (const k of X_KEYWORDS) this.ajv.addKeyword(k);
-    this.ajv.addFormat('int32', {
-      type: 'number',
-      validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
-    });
-    this.ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
-    this.ajv.addFormat('double', { type: 'number', validate: () => true });
-    addFormats(this.ajv, ['date-time', 'byte']);
-    this.ajv.addSchema({ $id: 'defs', definitions: strict });
+    this.ids = contentIds(strict, version);
+    const a = ajv();
+    for (const [name, schema] of Object.entries(strict)) {
+      const id = this.ids.get(name) as string;
+      // Identical definitions under two names share an id; getSchema would compile too early.
+      if (registered.has(id)) continue;
+      registered.add(id);
+      const linked = JSON.parse(
+        JSON.stringify(schema, (k, v: unknown) =>
+          k === '$ref' && typeof v === 'string' ? this.ids.get(v.slice(REF_PREFIX.length)) : v,
+        ),
+      ) as Schema;
+      a.addSchema(linked, id);
+    }
   }
 
   has(apiVersion: string, kind: string): boolean {
@@ -203,14 +258,10 @@ export class VersionSchemas {
   /** Undefined when this version does not serve the apiVersion/kind. */
   validate(apiVersion: string, kind: string, value: unknown): SchemaError[] | undefined {
     const def = this.gvk.get(`${apiVersion}|${kind}`);
-    if (!def) return undefined;
-    let fn = this.compiled.get(def);
-    if (!fn) {
-      const got = this.ajv.getSchema(`defs#/definitions/${def}`);
-      if (!got) return undefined;
-      fn = got;
-      this.compiled.set(def, fn);
-    }
+    const id = def === undefined ? undefined : this.ids.get(def);
+    if (id === undefined) return undefined;
+    const fn: ValidateFunction | undefined = ajv().getSchema(id);
+    if (!fn) return undefined;
     if (fn(value)) return [];
     return (fn.errors ?? []).map(translate).filter((e): e is SchemaError => e !== undefined);
   }

@@ -12,6 +12,15 @@ import {
   scratchDir,
 } from './process';
 import { startDaemon } from './process';
+import {
+  container,
+  containerEnv,
+  envRecord,
+  listAt,
+  requireResource,
+  type DistProfile,
+  type Obj,
+} from './manifests';
 import type { CheckReport } from './report';
 
 export const KAFKA_LIBS_DIR = process.env.KAFKA_LIBS_DIR ?? path.join(ROOT_DIR, '.services', 'kafka', 'libs');
@@ -373,4 +382,75 @@ export async function checkKafkaBroker(
   } finally {
     removeScratch(dir);
   }
+}
+
+/**
+ * Variables a container's shell command exports before exec'ing the image's entrypoint
+ * (`export KAFKA_NODE_ID="${HOSTNAME##*-}"`), evaluated for one pod. Only the expansions such
+ * commands use are understood (`$HOSTNAME`, `${HOSTNAME}`, `${HOSTNAME##*-}`, earlier exports);
+ * a value with anything else is reported, not guessed.
+ */
+export function scriptExports(
+  script: string,
+  podName: string,
+): { exports: Record<string, string>; unresolved: string[] } {
+  const vars: Record<string, string> = { HOSTNAME: podName };
+  const exports: Record<string, string> = {};
+  const unresolved: string[] = [];
+  for (const line of script.split('\n')) {
+    const m = /^\s*export\s+([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|'([^']*)'|(\S*))\s*$/.exec(line);
+    if (!m) continue;
+    const name = m[1];
+    let value = m[3] ?? m[2] ?? m[4] ?? '';
+    if (m[3] === undefined) {
+      value = value
+        .replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)##\*-\}/g, (all, v: string) =>
+          vars[v] === undefined ? all : vars[v].replace(/^.*-/, ''),
+        )
+        .replace(
+          /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+          (all, a?: string, b?: string) => {
+            const v = vars[a ?? b ?? ''];
+            return v ?? all;
+          },
+        );
+    }
+    if (/\$/.test(value)) unresolved.push(name);
+    vars[name] = value;
+    exports[name] = value;
+  }
+  return { exports, unresolved };
+}
+
+export interface KafkaPodEnv {
+  /** The environment the image's entrypoint sees in pod `<statefulset>-<ordinal>`. */
+  readonly env: Record<string, string>;
+  /** Exports of the command that could not be evaluated offline. */
+  readonly unresolved: readonly string[];
+  readonly container: Obj;
+}
+
+/**
+ * The Kafka container's environment for one pod of the StatefulSet: its env (secrets filled
+ * with test values, `metadata.name` as the pod name) plus what its command exports.
+ */
+export function kafkaPodEnv(
+  dist: DistProfile,
+  statefulSet = 'memo-kafka',
+  ordinal = 0,
+  containerName = 'kafka',
+): KafkaPodEnv {
+  const sts = requireResource(dist, 'StatefulSet', statefulSet);
+  const c = container(sts, containerName);
+  const podName = `${statefulSet}-${ordinal}`;
+  const env = envRecord(
+    containerEnv(dist, c, {
+      secret: (name, key) => `test-${name}-${key}`,
+      field: (fieldPath) =>
+        fieldPath === 'metadata.name' ? podName : fieldPath === 'metadata.namespace' ? sts.namespace : '',
+    }),
+  );
+  const script = [...listAt(c.command), ...listAt(c.args)].map(String).join('\n');
+  const { exports, unresolved } = scriptExports(script, podName);
+  return { env: { ...env, ...exports }, unresolved, container: c };
 }

@@ -271,3 +271,67 @@ export function containerEnv(dist: DistProfile, c: Obj, sources: EnvSources): Re
 export function envRecord(vars: readonly ResolvedEnvVar[]): Record<string, string> {
   return Object.fromEntries(vars.map((v) => [v.name, v.value]));
 }
+
+/** A file a container sees because a ConfigMap volume is mounted. */
+export interface MountedFile extends EmbeddedConfig {
+  /** The file's path inside the container. */
+  readonly path: string;
+}
+
+/**
+ * Every file ConfigMap volumes put into a container's filesystem (items, subPath and projected
+ * volumes honoured), so a check runs the file the program really reads at the path it reads.
+ */
+export function mountedConfigMapFiles(
+  dist: DistProfile,
+  resource: Resource,
+  containerName?: string,
+): MountedFile[] {
+  const { spec } = podTemplate(resource);
+  const c = container(resource, containerName);
+  const volumes = new Map(
+    listAt(spec.volumes)
+      .filter(isObj)
+      .map((v) => [strAt(v.name) ?? '', v]),
+  );
+  const out: MountedFile[] = [];
+  for (const mount of listAt(c.volumeMounts).filter(isObj)) {
+    const volume = volumes.get(strAt(mount.name) ?? '');
+    if (volume === undefined) continue;
+    const sources = [
+      objAt(volume.configMap),
+      ...listAt(objAt(volume.projected).sources)
+        .filter(isObj)
+        .map((s) => objAt(s.configMap)),
+    ].filter((s) => strAt(s.name) !== undefined);
+    const files: Array<{ rel: string; configMap: string; key: string; content: string }> = [];
+    for (const source of sources) {
+      const name = String(source.name);
+      const data = dist.configMaps.get(name) ?? {};
+      const items = listAt(source.items).filter(isObj);
+      const pairs =
+        items.length > 0
+          ? items.map((i) => [strAt(i.key) ?? '', strAt(i.path) ?? ''] as const)
+          : Object.keys(data).map((k) => [k, k] as const);
+      for (const [key, rel] of pairs) {
+        if (data[key] !== undefined) files.push({ rel, configMap: name, key, content: data[key] });
+      }
+    }
+    const mountPath = strAt(mount.mountPath) ?? '';
+    const subPath = strAt(mount.subPath);
+    for (const f of files) {
+      if (subPath !== undefined) {
+        if (f.rel === subPath)
+          out.push({ path: mountPath, configMap: f.configMap, key: f.key, content: f.content });
+      } else {
+        out.push({
+          path: path.posix.join(mountPath, f.rel),
+          configMap: f.configMap,
+          key: f.key,
+          content: f.content,
+        });
+      }
+    }
+  }
+  return out;
+}

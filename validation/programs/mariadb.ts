@@ -56,6 +56,8 @@ export function pathOptions(cnf: string): Map<string, string> {
 }
 
 export interface MariadbCheckOptions {
+  /** Server options the container passes on its command line (e.g. `--server-id=2`). */
+  readonly extraArgs?: readonly string[];
   /** How long install + start may take. @default 60 s */
   readonly timeoutMs?: number;
 }
@@ -100,6 +102,7 @@ export async function checkMariadbConfig(
       `--log-error=${errorLog}`,
       ...(asRoot ? ['--user=root'] : []),
     ];
+    const extraArgs = options.extraArgs ?? [];
     for (const [option, value] of pathOptions(cnf)) {
       const target = path.join(moved, option, path.basename(value));
       fs.mkdirSync(/dir$/.test(option) ? target : path.dirname(target), { recursive: true });
@@ -112,6 +115,7 @@ export async function checkMariadbConfig(
       installDb,
       [
         `--defaults-file=${cnfFile}`,
+        ...extraArgs,
         ...overrides.filter((o) => !o.startsWith('--log-error')),
         '--auth-root-authentication-method=normal',
         '--skip-test-db',
@@ -126,31 +130,36 @@ export async function checkMariadbConfig(
       );
     }
 
-    const daemon = await startDaemon('mariadbd', mariadbd, [`--defaults-file=${cnfFile}`, ...overrides], {
-      timeoutMs,
-      log: () => readIfExists(errorLog),
-      ready: async () => {
-        const ping = await run(
-          client,
-          [
-            '--no-defaults',
-            '--protocol=tcp',
-            '-h',
-            '127.0.0.1',
-            '-P',
-            String(port),
-            '-u',
-            'root',
-            '--connect-timeout=2',
-            '-N',
-            '-e',
-            'SELECT 1',
-          ],
-          { timeoutMs: 5_000 },
-        );
-        return ping.code === 0 && ping.stdout.trim() === '1';
+    const daemon = await startDaemon(
+      'mariadbd',
+      mariadbd,
+      [`--defaults-file=${cnfFile}`, ...extraArgs, ...overrides],
+      {
+        timeoutMs,
+        log: () => readIfExists(errorLog),
+        ready: async () => {
+          const ping = await run(
+            client,
+            [
+              '--no-defaults',
+              '--protocol=tcp',
+              '-h',
+              '127.0.0.1',
+              '-P',
+              String(port),
+              '-u',
+              'root',
+              '--connect-timeout=2',
+              '-N',
+              '-e',
+              'SELECT 1',
+            ],
+            { timeoutMs: 5_000 },
+          );
+          return ping.code === 0 && ping.stdout.trim() === '1';
+        },
       },
-    });
+    );
     const log = daemon.output();
     await daemon.stop(30_000);
     return {

@@ -1,6 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { freePort, removeScratch, requireProgram, run, scratchDir, startDaemon } from './process';
+import {
+  ProgramCheckError,
+  freePort,
+  removeScratch,
+  requireProgram,
+  run,
+  scratchDir,
+  startDaemon,
+} from './process';
 import { listAt, type Obj } from './manifests';
 import type { CheckReport } from './report';
 
@@ -73,7 +81,8 @@ export function redisServerInvocation(container: Obj): { configPath: string; arg
   const words = [...listAt(container.command), ...listAt(container.args)].map(String);
   const script = words.join('\n');
   const m = /(?:^|\s|exec\s+)redis-server\s+(\S+)([^\n]*)/.exec(script);
-  if (!m) throw new Error(`container ${String(container.name)} does not start redis-server with a config file`);
+  if (!m)
+    throw new Error(`container ${String(container.name)} does not start redis-server with a config file`);
   return { configPath: m[1], args: m[2].trim() === '' ? [] : m[2].trim().split(/\s+/) };
 }
 
@@ -126,6 +135,18 @@ export async function checkRedisConfig(conf: string, options: RedisCheckOptions 
       ready: async () =>
         (await run(cli, [...cliArgs, 'ping'], { timeoutMs: 3_000 })).stdout.trim() === 'PONG',
     });
+    if (password !== undefined) {
+      // A password the server does not enforce would pass the PING above just the same.
+      const anonymous = await run(cli, ['-h', '127.0.0.1', '-p', String(port), 'ping'], { timeoutMs: 3_000 });
+      if (!/NOAUTH/.test(anonymous.output)) {
+        await daemon.stop(10_000);
+        throw new ProgramCheckError(
+          'redis-server',
+          'answers without the password (requirepass not in effect)',
+          anonymous.output,
+        );
+      }
+    }
     const log = daemon.output();
     await daemon.stop(10_000);
     return {
