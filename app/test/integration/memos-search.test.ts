@@ -166,7 +166,7 @@ describeWithServices('memo search and pagination (GET /api/memos)', ['mariadb', 
     const all: number[] = [];
     let cursor: string | null = null;
     do {
-      const res = await api()
+      const res: request.Response = await api()
         .get(`/api/memos?tag=paging&limit=7${cursor ? `&cursor=${cursor}` : ''}`)
         .expect(200);
       all.push(...(res.body as Page).items.map((m) => m.id));
