@@ -107,12 +107,21 @@ function copyLocalSecrets(secrets: readonly RequiredSecret[], sourceDir: string,
 
 function main(): void {
   const root = __dirname;
+  const summary: Record<string, string[]> = {};
   for (const profile of PROFILES) {
     const resources = synthProfile(profile, {
       distDir: path.join(root, 'dist'),
       secretsDir: path.join(root, '.secrets'),
     });
+    summary[`dist/${profile.name}`] = resources;
     console.log(`dist/${profile.name}: ${resources.length} resources`);
+  }
+  // `cdk8s synth` insists that its scratch output folder exists and lists the YAML found there;
+  // a summary of what went to dist/ satisfies it without a second copy of every manifest.
+  const cliOutdir = process.env.CDK8S_OUTDIR;
+  if (cliOutdir !== undefined) {
+    fs.mkdirSync(cliOutdir, { recursive: true });
+    fs.writeFileSync(path.join(cliOutdir, 'synth-summary.yaml'), stringify(summary));
   }
 }
 
