@@ -581,12 +581,14 @@ export class KafkaCluster
       ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
       resources: containerResources(ResourcePreset.NANO),
       securityContext: sidecarSecurityContext(EXPORTER_USER),
-      readinessProbe: { tcpSocket: { port: IntOrString.fromString('metrics') }, periodSeconds: 15 },
-      livenessProbe: {
+      // Covers the bounded wait for the broker (up to 300 s) before the exporter listens.
+      startupProbe: {
         tcpSocket: { port: IntOrString.fromString('metrics') },
-        initialDelaySeconds: 300,
-        periodSeconds: 30,
+        periodSeconds: 5,
+        failureThreshold: 70,
       },
+      readinessProbe: { tcpSocket: { port: IntOrString.fromString('metrics') }, periodSeconds: 15 },
+      livenessProbe: { tcpSocket: { port: IntOrString.fromString('metrics') }, periodSeconds: 30 },
     };
 
     return {

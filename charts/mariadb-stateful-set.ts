@@ -458,6 +458,11 @@ export class MariaDbStatefulSet
       securityContext: sidecarSecurityContext(EXPORTER_USER),
       // The landing page answers without querying the database, so a database restart does not
       // restart the exporter too.
+      startupProbe: {
+        httpGet: { path: '/', port: IntOrString.fromString('metrics') },
+        periodSeconds: 2,
+        failureThreshold: 30,
+      },
       readinessProbe: { httpGet: { path: '/', port: IntOrString.fromString('metrics') }, periodSeconds: 15 },
       livenessProbe: { httpGet: { path: '/', port: IntOrString.fromString('metrics') }, periodSeconds: 30 },
     };

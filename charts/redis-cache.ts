@@ -388,6 +388,11 @@ export class RedisCache
       ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
       resources: containerResources(ResourcePreset.NANO),
       securityContext: sidecarSecurityContext(EXPORTER_USER),
+      startupProbe: {
+        httpGet: { path: '/health', port: IntOrString.fromString('metrics') },
+        periodSeconds: 2,
+        failureThreshold: 30,
+      },
       readinessProbe: {
         httpGet: { path: '/health', port: IntOrString.fromString('metrics') },
         periodSeconds: 15,
