@@ -49,9 +49,13 @@ export function extractHosts(value: string): HostRef[] {
   for (const raw of value.split(/[\s,;]+/)) {
     let t = raw.replace(/^[[("'`]+|[\])"'`]+$/g, '');
     if (t === '' || t.includes('$') || t.includes('{') || t.includes('%')) continue;
-    t = t.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//, '');
+    const withoutScheme = t.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//, '');
+    const hadScheme = withoutScheme !== t;
+    t = withoutScheme;
     let voterId: number | undefined;
     const slash = t.search(/[/?#]/);
+    // `d/abc` or `api/v1` is a relative path, not a host; a host followed by a path needs a scheme.
+    if (slash >= 0 && !hadScheme) continue;
     if (slash >= 0) t = t.slice(0, slash);
     const at = t.lastIndexOf('@');
     if (at >= 0) {

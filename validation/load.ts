@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { LineCounter, isAlias, isNode, parseAllDocuments, visit, type Document } from 'yaml';
+import { LineCounter, isAlias, isNode, isScalar, parseAllDocuments, visit, type Document } from 'yaml';
 import { arr, rec, str, type Json } from './json';
 import type { Finding, K8sObject, Kustomization, SourceFile } from './types';
 
@@ -52,7 +52,7 @@ function hygiene(file: string, lc: LineCounter, doc: Document, push: (f: Finding
         : err.message.split('\n')[0];
     at(err.pos[0], message);
   }
-  if (doc.contents === null) {
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     at(doc.range?.[0], 'Invalid value: empty document (a stray "---" or a blank file)');
     return;
   }
@@ -135,6 +135,17 @@ export function loadSources(sources: readonly SourceFile[]): LoadedSet {
     const looksKubernetes = values.some(isKubernetesObject) || documents.some((d) => d.errors.length > 0);
     // Files that are not Kubernetes objects (values files, CI configs) are none of our business.
     if (!isKustomization && !looksKubernetes && source.text.trim() !== '') continue;
+    if (documents.length === 0)
+      set.findings.push({
+        rule: 'YAML-HYGIENE',
+        severity: 'error',
+        file: source.file,
+        line: 1,
+        col: 1,
+        object: '',
+        path: '',
+        message: 'Invalid value: empty file',
+      });
     const files = set.filesByFolder.get(folder) ?? [];
     files.push(source.file);
     set.filesByFolder.set(folder, files);

@@ -62,7 +62,12 @@ const SECRET_FORMATS = [
 /** A value that only points at a secret (a file, a variable, a template) is not one. */
 function isReference(value: string): boolean {
   const v = value.trim().replace(/^["']|["']$/g, '');
-  return v === '' || v.startsWith('/') || /\$\(|\$\{|\$__|\{\{|%\(|^null$|^~$/.test(v);
+  // Flags such as MARIADB_RANDOM_ROOT_PASSWORD=yes name a password without holding one.
+  return (
+    v === '' ||
+    v.startsWith('/') ||
+    /\$\(|\$\{|\$__|\{\{|%\(|^(null|~|yes|no|true|false|on|off|[01])$/i.test(v)
+  );
 }
 
 function secretLine(line: string): string | undefined {
