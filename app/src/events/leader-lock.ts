@@ -22,6 +22,8 @@ export interface LeaderLock {
    * if the session died, the server released the lock and another replica may lead now.
    */
   stillHeld(): Promise<boolean>;
+  /** The last known state, without a round trip: false as soon as the session is known dead. */
+  isHeld(): boolean;
   /** Releases the lock (if held) and closes the session. */
   close(): Promise<void>;
 }
@@ -68,7 +70,8 @@ export function createLeaderLock(
   async function query(sql: string, params: unknown[]): Promise<RowDataPacket[]> {
     const c = await session();
     try {
-      const [rows] = await c.query<RowDataPacket[]>(sql, params);
+      // A black-holed database must not freeze the relay loop: time out and drop the session.
+      const [rows] = await c.query<RowDataPacket[]>({ sql, timeout: 5_000 }, params);
       return rows;
     } catch (err) {
       drop(err);
@@ -90,17 +93,31 @@ export function createLeaderLock(
       return held;
     },
 
+    isHeld: () => held,
+
     async close() {
       const c = conn;
+      conn = undefined;
+      const wasHeld = held;
+      held = false;
       if (!c) return;
-      try {
-        if (held) await c.query('SELECT RELEASE_LOCK(?)', [name]);
+      // Bounded: a shutdown must not hang on an unreachable database. Destroying the socket
+      // releases the lock too, once the server notices.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), 2000);
+      });
+      const graceful = (async () => {
+        if (wasHeld) await c.query('SELECT RELEASE_LOCK(?)', [name]);
         await c.end();
+      })();
+      try {
+        if ((await Promise.race([graceful, timeout])) === 'timeout') c.destroy();
       } catch {
         c.destroy();
       } finally {
-        held = false;
-        conn = undefined;
+        clearTimeout(timer);
+        graceful.catch(() => undefined);
       }
     },
   };

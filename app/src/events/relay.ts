@@ -277,6 +277,6 @@ export function createRelay(deps: RelayDeps): Relay {
       leader = false;
     },
 
-    isLeader: () => leader,
+    isLeader: () => leader && lock.isHeld(),
   };
 }

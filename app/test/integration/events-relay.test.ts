@@ -220,6 +220,42 @@ describeWithKafka(
       expect(await metricValue(follower.metrics, 'memo_events_published_total')).toBe(50);
     });
 
+    it("when the leader's database session dies, then leadership moves to a live session and no event is lost or doubled", async () => {
+      const topic = await newTopic('session');
+      const consumer = await collector(topic);
+      const a = await relay(topic);
+      const b = await relay(topic);
+      const leaders = (): number => [a.events.isLeader(), b.events.isLeader()].filter(Boolean).length;
+      await eventually('a leader', leaders, (n) => n === 1);
+      for (let i = 0; i < 20; i++) await service.create(memoInput(`before kill ${i}`));
+      await consumer.waitFor(20);
+
+      // What a crashed pod or a cut network looks like to MariaDB: the session holding the lock
+      // ends and the server releases the lock. Either relay may win it next (the old one with a
+      // new session), but only a live session, and only one.
+      const lock = relayLockName(testDb.name);
+      const owner = async (): Promise<number | null> => {
+        const [[row]] = (await testDb.db.raw('SELECT IS_USED_LOCK(?) AS id', [lock])) as [
+          { id: number | null }[],
+        ];
+        return row.id === null ? null : Number(row.id);
+      };
+      const killed = await owner();
+      expect(killed).not.toBeNull();
+      await testDb.db.raw(`KILL CONNECTION ${Number(killed)}`);
+
+      await eventually('a new session holds the lock', owner, (id) => id !== null && id !== killed);
+      await eventually('exactly one leader', leaders, (n) => n === 1);
+      for (let i = 0; i < 20; i++) await service.create(memoInput(`after kill ${i}`));
+      await consumer.waitFor(40);
+      await settle();
+
+      const ids = consumer.events.map((e) => e.value.event_id);
+      expect(ids).toHaveLength(40);
+      expect([...ids].sort()).toEqual((await outboxEventIds(testDb)).sort());
+      expect(leaders()).toBe(1);
+    });
+
     it('when the leader holds the lock, then MariaDB shows it under a name scoped to the database', async () => {
       const topic = await newTopic('lock');
       const r = await relay(topic);
