@@ -293,14 +293,25 @@ export interface AlertTestCoverage {
   readonly unknown: readonly string[];
 }
 
-/** Test files (*.yml / *.yaml) of a unit test folder, in name order. */
-export function ruleTestFiles(dir: string = PROMETHEUS_TESTS_DIR): string[] {
+/**
+ * Optional top-level key of a unit test file: the profiles whose rules it tests (thresholds and
+ * alerts differ with replica counts). Files without it apply to every profile. The key is
+ * removed before promtool, which rejects unknown fields.
+ */
+export const TEST_PROFILES_KEY = 'x-memostack-profiles';
+
+/** Test files (*.yml / *.yaml) of a unit test folder that apply to the profile, in name order. */
+export function ruleTestFiles(profile?: string, dir: string = PROMETHEUS_TESTS_DIR): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()
-    .map((f) => path.join(dir, f));
+    .map((f) => path.join(dir, f))
+    .filter((f) => {
+      const profiles = parseYamlObj(fs.readFileSync(f, 'utf8'))?.[TEST_PROFILES_KEY];
+      return profile === undefined || profiles === undefined || listAt(profiles).includes(profile);
+    });
 }
 
 /** Which alerts the unit tests cover, by reading their alert_rule_test cases. */
@@ -334,7 +345,7 @@ export function alertTestCoverage(
  */
 export async function testPrometheusRules(
   files: readonly RuleFile[],
-  testFiles: readonly string[] = ruleTestFiles(),
+  testFiles: readonly string[],
 ): Promise<CheckReport> {
   const started = Date.now();
   const tool = promtool();
@@ -344,6 +355,7 @@ export async function testPrometheusRules(
     const rulePaths = writeRuleFiles(dir, files).map((p) => path.basename(p));
     const copies = testFiles.map((t) => {
       const doc = parseYamlObj(fs.readFileSync(t, 'utf8')) ?? {};
+      delete doc[TEST_PROFILES_KEY];
       const copy = path.join(dir, `test-${path.basename(t)}`);
       fs.writeFileSync(copy, stringify({ ...doc, rule_files: rulePaths }));
       return copy;
