@@ -1,0 +1,75 @@
+import path from 'node:path';
+
+export interface Context {
+  readonly quick: boolean;
+  /** Seconds of each measured load run. */
+  readonly loadSeconds: number;
+  readonly seed: number;
+  readonly resultsDir: string;
+  /** Set by --profile: servers under test write V8 CPU profiles here. */
+  readonly cpuProfDir?: string;
+  log(line: string): void;
+}
+
+/** One line of the summary table at the top of BENCHMARKS.md. */
+export interface Headline {
+  readonly measure: string;
+  readonly figure: string;
+  readonly baseline: string;
+  readonly ratio: string;
+  readonly target: string;
+  /** undefined: no target for this line. */
+  readonly met?: boolean;
+}
+
+export interface ScenarioOutput {
+  /** Machine-readable figures for the JSON result. */
+  readonly data: Record<string, unknown>;
+  readonly headlines?: readonly Headline[];
+  /** The scenario's section of BENCHMARKS.md (markdown, without its heading). */
+  readonly markdown: string;
+}
+
+export interface Scenario {
+  readonly id: number;
+  readonly title: string;
+  run(ctx: Context): Promise<ScenarioOutput>;
+}
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Formats a number for the report: thousands separators, fixed decimals. */
+export function fmt(value: number, decimals = 0): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
+
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function verdict(ok: boolean): string {
+  return ok ? 'met' : '**not met**';
+}
+
+/** "server 0.95 · load generator 0.80 · ..." in cores of the machine, for the report. */
+export function cpuText(cpu: {
+  server: number;
+  loadGenerator: number;
+  mariadb: number;
+  redis: number;
+  kafka: number;
+  other: number;
+  cores: number;
+}): string {
+  const parts = [
+    `server ${fmt(cpu.server, 2)}`,
+    `load generator ${fmt(cpu.loadGenerator, 2)}`,
+    `MariaDB ${fmt(cpu.mariadb, 2)}`,
+    `Redis ${fmt(cpu.redis, 2)}`,
+  ];
+  if (cpu.kafka > 0.005) parts.push(`Kafka ${fmt(cpu.kafka, 2)}`);
+  parts.push(`other processes ${fmt(cpu.other, 2)}`);
+  return `${parts.join(' · ')} (cores of ${cpu.cores})`;
+}

@@ -1,0 +1,217 @@
+import type autocannon from 'autocannon';
+import { ensureDataset } from '../data/loader';
+import { AppStats, diffStats, flushBenchCache, startApp } from '../lib/app';
+import { Context, cpuText, fmt, Scenario, ScenarioOutput, table, verdict } from '../lib/context';
+import { RW_DATABASE, RW_MEMOS, RW_SEED } from '../lib/datasets';
+import { load, LoadResult } from '../lib/load';
+import { memorySamples } from '../lib/memory';
+import { memoryOf, ServerChild, startServer } from '../lib/proc';
+import { requireServices } from '../lib/services';
+
+const CONNECTIONS = 50;
+const HOT_IDS = 1000;
+
+/** The same 1,000 memos for every read run, spread over the whole id range. */
+function hotIds(): number[] {
+  return Array.from({ length: HOT_IDS }, (_, i) => 1 + ((i * 7919) % RW_MEMOS));
+}
+
+function readRequests(ids: readonly number[]): autocannon.Request[] {
+  let next = 0;
+  return [
+    {
+      method: 'GET',
+      setupRequest: (req) => ({ ...req, path: `/api/memos/${ids[next++ % ids.length]}` }),
+    },
+  ];
+}
+
+async function warm(port: number, ids: readonly number[]): Promise<void> {
+  for (const id of ids) {
+    const res = await fetch(`http://127.0.0.1:${port}/api/memos/${id}`);
+    if (res.status !== 200)
+      throw new Error(`GET /api/memos/${id} answered ${res.status}: the dataset is incomplete`);
+    await res.arrayBuffer();
+  }
+}
+
+/** A short unmeasured run first, so JIT and connection pools are warm for the measured one. */
+async function measure(ctx: Context, server: ServerChild, ids: readonly number[]): Promise<LoadResult> {
+  const url = `http://127.0.0.1:${server.port}`;
+  await load({ url, connections: CONNECTIONS, duration: 2, requests: readRequests(ids) }, server.pid);
+  return load(
+    { url, connections: CONNECTIONS, duration: ctx.loadSeconds, requests: readRequests(ids) },
+    server.pid,
+  );
+}
+
+function best(runs: readonly LoadResult[]): LoadResult {
+  return [...runs].sort((a, b) => b.requestsPerSecond - a.requestsPerSecond)[0];
+}
+
+function row(name: string, r: LoadResult, extra: string[] = []): string[] {
+  return [
+    name,
+    fmt(r.requestsPerSecond),
+    fmt(r.latencyMs.p50, 1),
+    fmt(r.latencyMs.p99, 1),
+    fmt(r.non2xx + r.errors),
+    ...extra,
+  ];
+}
+
+async function sampleBody(port: number, id: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/api/memos/${id}`);
+  return res.text();
+}
+
+export const cachedRead: Scenario = {
+  id: 1,
+  title: 'Cached read vs bare Koa ceiling',
+  async run(ctx): Promise<ScenarioOutput> {
+    await requireServices(['mariadb', 'redis']);
+    const dataset = await ensureDataset(RW_DATABASE, RW_MEMOS, RW_SEED, ctx.log);
+    await flushBenchCache();
+    const ids = hotIds();
+    const app = await startApp(ctx, { database: RW_DATABASE, cache: 'on' });
+    let ceiling: ServerChild | undefined;
+    const appRuns: LoadResult[] = [];
+    const ceilingRuns: LoadResult[] = [];
+    let stats: AppStats;
+    try {
+      await warm(app.port, ids);
+      // The ceiling answers with the very JSON the service returns for a memo.
+      const body = await sampleBody(app.port, ids[0]);
+      ceiling = await startServer('ceiling-server.ts', {
+        cpuProfDir: ctx.cpuProfDir,
+        env: { BENCH_CEILING_BODY: body },
+      });
+      const rounds = ctx.quick ? 1 : 2;
+      const before = await app.request<AppStats>('stats');
+      for (let round = 0; round < rounds; round++) {
+        // Interleaved, so a burst of other work on the machine hits both sides alike.
+        ctx.log(`  round ${round + 1}/${rounds}: ceiling`);
+        ceilingRuns.push(await measure(ctx, ceiling, ids));
+        ctx.log(`  round ${round + 1}/${rounds}: memo service`);
+        appRuns.push(await measure(ctx, app, ids));
+      }
+      stats = diffStats(await app.request<AppStats>('stats'), before);
+      const mem = memoryOf(app.pid);
+      memorySamples.push({ scenario: 1, process: 'memo service (cached reads)', ...mem });
+      memorySamples.push({ scenario: 1, process: 'bare Koa ceiling', ...memoryOf(ceiling.pid) });
+    } finally {
+      await app.stop();
+      await ceiling?.stop();
+    }
+    const a = best(appRuns);
+    const c = best(ceilingRuns);
+    const ratio = a.requestsPerSecond / c.requestsPerSecond;
+    const queriesPerRead = stats.queries / Math.max(1, stats.cacheHits + stats.cacheMisses);
+    const markdown = [
+      `${CONNECTIONS} connections, ${ctx.loadSeconds} s per run after a 2 s warm-up, ${appRuns.length} interleaved round(s), best round shown; ` +
+        `${HOT_IDS} memos read in rotation from a ${fmt(dataset.memos)}-memo database, all cached before the run.`,
+      '',
+      table(
+        ['server', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
+        [row('bare Koa + @koa/router (ceiling)', c), row('memo service `GET /api/memos/:id`', a)],
+      ),
+      '',
+      `- Ratio to the ceiling: **${fmt(ratio, 2)}** (target >= 0.6: ${verdict(ratio >= 0.6)}); ` +
+        `p99 ${fmt(a.latencyMs.p99, 1)} ms (target <= 10 ms: ${verdict(a.latencyMs.p99 <= 10)}).`,
+      `- Cache check: ${fmt(stats.cacheHits)} hits, ${fmt(stats.cacheMisses)} misses, ${fmt(stats.queries)} SQL statements while the runs (warm-ups included) read ` +
+        `(${fmt(queriesPerRead, 3)} per read).`,
+      `- CPU during the service run: ${cpuText(a.cpu)}.`,
+      `- CPU during the ceiling run: ${cpuText(c.cpu)}.`,
+    ].join('\n');
+    return {
+      data: {
+        dataset,
+        connections: CONNECTIONS,
+        ceiling: c,
+        service: a,
+        ratio,
+        ceilingRuns,
+        serviceRuns: appRuns,
+        stats,
+      },
+      headlines: [
+        {
+          measure: `cached \`GET /api/memos/:id\`, ${CONNECTIONS} connections`,
+          figure: `${fmt(a.requestsPerSecond)} req/s, p50 ${fmt(a.latencyMs.p50, 1)} ms, p99 ${fmt(a.latencyMs.p99, 1)} ms`,
+          baseline: `bare Koa route ${fmt(c.requestsPerSecond)} req/s, p99 ${fmt(c.latencyMs.p99, 1)} ms`,
+          ratio: fmt(ratio, 2),
+          target: '>= 0.6 of ceiling, p99 <= 10 ms',
+          met: ratio >= 0.6 && a.latencyMs.p99 <= 10,
+        },
+      ],
+      markdown,
+    };
+  },
+};
+
+export const uncachedRead: Scenario = {
+  id: 2,
+  title: 'Uncached vs cached read',
+  async run(ctx): Promise<ScenarioOutput> {
+    await requireServices(['mariadb', 'redis']);
+    const dataset = await ensureDataset(RW_DATABASE, RW_MEMOS, RW_SEED, ctx.log);
+    await flushBenchCache();
+    const ids = hotIds();
+    const results: Record<'on' | 'off', { run: LoadResult; stats: AppStats }> = {} as never;
+    for (const cache of ['on', 'off'] as const) {
+      ctx.log(`  cache ${cache}`);
+      const app = await startApp(ctx, { database: RW_DATABASE, cache });
+      try {
+        await warm(app.port, ids);
+        const before = await app.request<AppStats>('stats');
+        const run = await measure(ctx, app, ids);
+        // The warm-up run is inside the counter window too: count it with the measured requests.
+        const stats = diffStats(await app.request<AppStats>('stats'), before);
+        results[cache] = { run, stats };
+      } finally {
+        await app.stop();
+      }
+    }
+    const perRead = (r: { stats: AppStats }): number =>
+      r.stats.queries / Math.max(1, r.stats.cacheHits + r.stats.cacheMisses);
+    const on = results.on;
+    const off = results.off;
+    const markdown = [
+      `Same ${HOT_IDS} memos, ${CONNECTIONS} connections, ${ctx.loadSeconds} s. Cache off = the service with \`REDIS_PORT\` pointing at a closed port: ` +
+        '`CACHE_TTL_SECONDS` accepts 1..86400 only, so the service has no switch to turn the cache off, and a Redis it cannot reach is its ' +
+        'documented fallback (every read from MariaDB; the circuit breaker skips Redis without waiting). SQL statements are counted by the ' +
+        "service's own knex (`query` events), so other databases' traffic on the shared server is not counted.",
+      '',
+      table(
+        ['cache', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'SQL statements per read'],
+        [
+          row('on (Redis)', on.run, [fmt(perRead(on), 3)]),
+          row('off (MariaDB only)', off.run, [fmt(perRead(off), 2)]),
+        ],
+      ),
+      '',
+      `- Cached / uncached throughput: **${fmt(on.run.requestsPerSecond / off.run.requestsPerSecond, 2)}x**; ` +
+        `an uncached read costs ${fmt(perRead(off), 2)} statements (the memo row, then its tags).`,
+      `- CPU, cache on: ${cpuText(on.run.cpu)}.`,
+      `- CPU, cache off: ${cpuText(off.run.cpu)}.`,
+    ].join('\n');
+    return {
+      headlines: [
+        {
+          measure: 'uncached read (cache off), same memos',
+          figure: `${fmt(off.run.requestsPerSecond)} req/s, p99 ${fmt(off.run.latencyMs.p99, 1)} ms, ${fmt(perRead(off), 2)} SQL/read`,
+          baseline: `cached ${fmt(on.run.requestsPerSecond)} req/s, ${fmt(perRead(on), 3)} SQL/read`,
+          ratio: fmt(off.run.requestsPerSecond / on.run.requestsPerSecond, 2),
+          target: '-',
+        },
+      ],
+      data: {
+        dataset,
+        cacheOffMethod: 'REDIS_PORT set to a closed port (CACHE_TTL_SECONDS has no off value)',
+        cached: { ...on, queriesPerRead: perRead(on) },
+        uncached: { ...off, queriesPerRead: perRead(off) },
+      },
+      markdown,
+    };
+  },
+};
