@@ -113,6 +113,13 @@ export function dashboardProblems(
       return;
     }
     if (raw === '-- Grafana --' || raw === 'grafana') return;
+    const wantedType = typeof ref === 'string' ? undefined : strAt(objAt(ref).type);
+    const match = datasources.find((d) => d.uid === raw || d.name === raw);
+    if (match !== undefined && wantedType !== undefined && match.type !== wantedType) {
+      problems.push(
+        `${where} ${at}.type: Invalid value: "${wantedType}": datasource "${raw}" is of type "${match.type}"`,
+      );
+    }
     if (!uids.has(raw) && !names.has(raw)) {
       problems.push(
         `${where} ${at}: Not found: datasource "${raw}" (provisioned: ${[...uids].join(', ') || 'none'})`,
