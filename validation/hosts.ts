@@ -22,7 +22,6 @@ const HOST_WORDS = new Set([
   'hostname',
   'broker',
   'brokers',
-  'server',
   'servers',
   'url',
   'urls',
@@ -38,9 +37,14 @@ const HOST_WORDS = new Set([
   'dsn',
 ]);
 
-export function isHostKey(key: string): boolean {
+/** `character-set-server = utf8mb4`: "server" alone names a host only when a port or scheme says so. */
+const WEAK_HOST_WORDS = new Set(['server']);
+
+export function isHostKey(key: string, value?: string): boolean {
   const words = key.split(/[^A-Za-z0-9]+/).filter((w) => w !== '');
-  return words.length > 0 && HOST_WORDS.has(words[words.length - 1].toLowerCase());
+  const word = (words[words.length - 1] ?? '').toLowerCase();
+  if (HOST_WORDS.has(word)) return true;
+  return WEAK_HOST_WORDS.has(word) && value !== undefined && /(:\/\/|:\d+\b)/.test(value);
 }
 
 /** Splits lists (`a:9092,b:9092`), URLs, `user@host`, `0@host:port`; drops what cannot be a host. */

@@ -101,10 +101,15 @@ export function containers(pt: PodTemplate, includeInit = true): ContainerRef[] 
 }
 
 /** Evaluates a LabelSelector (matchLabels + matchExpressions) against labels. */
-export function selectorMatches(selector: unknown, labels: Record<string, string>): boolean {
+export function selectorMatches(
+  selector: unknown,
+  labels: Record<string, string>,
+  pt?: PodTemplate,
+): boolean {
   const sel = rec(selector);
   if (!sel) return false;
-  for (const [k, v] of Object.entries(strMap(sel.matchLabels))) if (labels[k] !== v) return false;
+  for (const [k, v] of Object.entries(strMap(sel.matchLabels)))
+    if (!(controllerLabelMatches(k, v, pt) ?? labels[k] === v)) return false;
   for (const e of arr(sel.matchExpressions)) {
     const expr = rec(e);
     const key = str(expr?.key) ?? '';
@@ -141,9 +146,28 @@ export function isEmptySelector(selector: unknown): boolean {
 export function mapSelectorMatches(
   selector: Record<string, string>,
   labels: Record<string, string>,
+  pt?: PodTemplate,
 ): boolean {
   const entries = Object.entries(selector);
-  return entries.length > 0 && entries.every(([k, v]) => labels[k] === v);
+  return entries.length > 0 && entries.every(([k, v]) => controllerLabelMatches(k, v, pt) ?? labels[k] === v);
+}
+
+/**
+ * Labels the StatefulSet controller adds to each pod; a Service may select one pod by them
+ * (a primary, say), so they count as present for the pods that will exist.
+ */
+function controllerLabelMatches(
+  key: string,
+  value: string,
+  pt: PodTemplate | undefined,
+): boolean | undefined {
+  if (key !== 'statefulset.kubernetes.io/pod-name' && key !== 'apps.kubernetes.io/pod-index')
+    return undefined;
+  if (!pt || pt.obj.kind !== 'StatefulSet') return false;
+  const byIndex = key === 'apps.kubernetes.io/pod-index';
+  if (!byIndex && !value.startsWith(`${pt.obj.name}-`)) return false;
+  const ordinal = byIndex ? value : value.slice(pt.obj.name.length + 1);
+  return /^\d+$/.test(ordinal) && Number(ordinal) < (pt.replicas ?? 1);
 }
 
 export function ofKind(objects: readonly K8sObject[], kind: string): K8sObject[] {
@@ -192,7 +216,9 @@ export function isHeadless(svc: K8sObject): boolean {
 /** Pod templates a Service selects in its namespace. */
 export function selectedBy(svc: K8sObject, templates: readonly PodTemplate[]): PodTemplate[] {
   const selector = strMap(get(svc.raw, 'spec', 'selector'));
-  return templates.filter((t) => t.obj.namespace === svc.namespace && mapSelectorMatches(selector, t.labels));
+  return templates.filter(
+    (t) => t.obj.namespace === svc.namespace && mapSelectorMatches(selector, t.labels, t),
+  );
 }
 
 export interface ContainerPort {

@@ -4,13 +4,26 @@ import type { FieldPath } from './types';
 const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
 
 /** Formats a path the way the API server prints field errors: `spec.ports[0].name`, `data[app.conf]`. */
+/** Fields whose keys are user data, which the API server prints in brackets (`data[app.conf]`). */
+const MAP_FIELDS = new Set([
+  'data',
+  'binaryData',
+  'stringData',
+  'labels',
+  'annotations',
+  'matchLabels',
+  'nodeSelector',
+]);
+
 export function formatPath(path: FieldPath): string {
   let out = '';
-  for (const seg of path) {
+  path.forEach((seg, i) => {
+    const parent = path[i - 1];
     if (typeof seg === 'number') out += `[${seg}]`;
-    else if (PLAIN_KEY.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else if (PLAIN_KEY.test(seg) && !(typeof parent === 'string' && MAP_FIELDS.has(parent)))
+      out += out === '' ? seg : `.${seg}`;
     else out += `[${seg}]`;
-  }
+  });
   return out;
 }
 

@@ -785,7 +785,7 @@ const CASES: Case[] = [
     object: 'ConfigMap memo/memo-prometheus',
     path: 'data[alerts.yml]',
     message:
-      /^groups\[0\]\.rules\[0\]\.labels\.severity: Required value: alert "MemoApiDown" needs a severity label for routing$/,
+      /^groups\[0\]\.rules\[0\]\.labels\[severity\]: Required value: alert "MemoApiDown" needs a severity label for routing$/,
     line: 'labels:',
     nth: 2,
   },

@@ -322,3 +322,41 @@ describe('SEC-SECRETS and XREF-DNS edge cases', () => {
     expect([...ofRule(r, 'SEC-SECRETS'), ...ofRule(r, 'XREF-DNS')]).toEqual([]);
   });
 });
+
+describe('XREF-DNS through a settings ConfigMap', () => {
+  const settings = (data: Record<string, string>): string =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'memo-api-config', namespace: 'memo' },
+      data,
+    });
+
+  it('when DB_PORT beside DB_HOST in a ConfigMap names a port the Service lacks, then the host key is reported', () => {
+    const set = baseline().setText(
+      file('settings.yaml'),
+      settings({ REDIS_HOST: 'memo-redis', REDIS_PORT: '6380', LOG_LEVEL: 'info' }),
+    );
+    expect(ofRule(set.validate(FAST), 'XREF-DNS')).toEqual([
+      expect.objectContaining({
+        object: 'ConfigMap memo/memo-api-config',
+        path: 'data[REDIS_HOST]',
+        message:
+          'Invalid value: "memo-redis": Service memo/memo-redis does not expose port 6380 (ports: 6379)',
+      }),
+    ]);
+  });
+
+  it('when the ConfigMap names existing Services and ports, then it is quiet', () => {
+    const set = baseline().setText(
+      file('settings.yaml'),
+      settings({
+        REDIS_HOST: 'memo-redis',
+        REDIS_PORT: '6379',
+        KAFKA_BROKERS: 'memo-kafka-bootstrap.memo.svc:9092',
+        'my.cnf': '[mysqld]\ncharacter-set-server = utf8mb4\n',
+      }),
+    );
+    expect(ofRule(set.validate(FAST), 'XREF-DNS')).toEqual([]);
+  });
+});

@@ -62,9 +62,20 @@ export interface MariadbCheckOptions {
   readonly timeoutMs?: number;
 }
 
+/** A running private mariadbd (root without password on 127.0.0.1:port). */
+export interface RunningMariadb {
+  readonly port: number;
+  readonly overrides: readonly string[];
+  /** Runs SQL as root through the mariadb client; rejects on an error. */
+  sql(statements: string): Promise<string>;
+  output(): string;
+  /** Stops the server and removes its scratch dir. */
+  stop(): Promise<void>;
+}
+
 /**
  * Starts the real mariadbd with `cnf` as its only option file (`--defaults-file`, so nothing from
- * /etc/mysql leaks in) on a fresh datadir, waits until a client connects over TCP, then stops it.
+ * /etc/mysql leaks in) on a fresh datadir and waits until a client connects over TCP.
  *
  * Overridden on the command line (command-line options win over option files), because they
  * must differ on a shared test machine: datadir, port (a free one), socket, bind-address
@@ -72,11 +83,7 @@ export interface MariadbCheckOptions {
  * `--user=root`), and every option whose value is an absolute path (moved into the scratch dir).
  * Everything else, including unknown or malformed variables, is the config's own.
  */
-export async function checkMariadbConfig(
-  cnf: string,
-  options: MariadbCheckOptions = {},
-): Promise<CheckReport> {
-  const started = Date.now();
+export async function startMariadb(cnf: string, options: MariadbCheckOptions = {}): Promise<RunningMariadb> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const mariadbd = requireProgram('mariadbd');
   const installDb = requireProgram('mariadb-install-db');
@@ -130,6 +137,16 @@ export async function checkMariadbConfig(
       );
     }
 
+    const clientArgs = [
+      '--no-defaults',
+      '--protocol=tcp',
+      '-h',
+      '127.0.0.1',
+      '-P',
+      String(port),
+      '-u',
+      'root',
+    ];
     const daemon = await startDaemon(
       'mariadbd',
       mariadbd,
@@ -138,37 +155,44 @@ export async function checkMariadbConfig(
         timeoutMs,
         log: () => readIfExists(errorLog),
         ready: async () => {
-          const ping = await run(
-            client,
-            [
-              '--no-defaults',
-              '--protocol=tcp',
-              '-h',
-              '127.0.0.1',
-              '-P',
-              String(port),
-              '-u',
-              'root',
-              '--connect-timeout=2',
-              '-N',
-              '-e',
-              'SELECT 1',
-            ],
-            { timeoutMs: 5_000 },
-          );
+          const ping = await run(client, [...clientArgs, '--connect-timeout=2', '-N', '-e', 'SELECT 1'], {
+            timeoutMs: 5_000,
+          });
           return ping.code === 0 && ping.stdout.trim() === '1';
         },
       },
     );
-    const log = daemon.output();
-    await daemon.stop(30_000);
     return {
-      program: 'mariadbd',
-      ms: Date.now() - started,
+      port,
       overrides: overrides.map((o) => o.split('=')[0]),
-      output: log,
+      output: () => daemon.output(),
+      sql: async (statements) => {
+        const result = await run(client, [...clientArgs, '-N'], { timeoutMs: 30_000, input: statements });
+        if (result.code !== 0) throw new ProgramCheckError('mariadb', `SQL failed`, result.output);
+        return result.stdout;
+      },
+      stop: async () => {
+        try {
+          await daemon.stop(30_000);
+        } finally {
+          removeScratch(dir);
+        }
+      },
     };
-  } finally {
+  } catch (err) {
     removeScratch(dir);
+    throw err;
   }
+}
+
+/** Starts mariadbd with the config (see `startMariadb`), checks it accepts a connection, stops it. */
+export async function checkMariadbConfig(
+  cnf: string,
+  options: MariadbCheckOptions = {},
+): Promise<CheckReport> {
+  const started = Date.now();
+  const server = await startMariadb(cnf, options);
+  const log = server.output();
+  await server.stop();
+  return { program: 'mariadbd', ms: Date.now() - started, overrides: server.overrides, output: log };
 }

@@ -86,9 +86,18 @@ export function redisServerInvocation(container: Obj): { configPath: string; arg
   return { configPath: m[1], args: m[2].trim() === '' ? [] : m[2].trim().split(/\s+/) };
 }
 
+/** A running private redis-server on 127.0.0.1:port. */
+export interface RunningRedis {
+  readonly port: number;
+  readonly overrides: readonly string[];
+  output(): string;
+  /** Stops the server and removes its scratch dir. */
+  stop(): Promise<void>;
+}
+
 /**
- * Starts the real redis-server with the config (and the container's extra arguments), waits for
- * `PING` to answer `PONG`, then shuts it down.
+ * Starts the real redis-server with the config (and the container's extra arguments) and waits
+ * for `PING` to answer `PONG`; with a password, also that a client without it is refused.
  *
  * Overridden after the config (later arguments win in Redis): port (a free one), bind
  * (127.0.0.1), daemonize no (the check must own the process). Rewritten in the copy of the file:
@@ -96,8 +105,7 @@ export function redisServerInvocation(container: Obj): { configPath: string; arg
  * and `include` lines (generated files, replaced by empty ones). A directive Redis does not know
  * stops it with "FATAL CONFIG FILE ERROR", which fails the check.
  */
-export async function checkRedisConfig(conf: string, options: RedisCheckOptions = {}): Promise<CheckReport> {
-  const started = Date.now();
+export async function startRedis(conf: string, options: RedisCheckOptions = {}): Promise<RunningRedis> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const server = requireProgram('redis-server');
   const cli = requireProgram('redis-cli');
@@ -147,15 +155,29 @@ export async function checkRedisConfig(conf: string, options: RedisCheckOptions 
         );
       }
     }
-    const log = daemon.output();
-    await daemon.stop(10_000);
     return {
-      program: 'redis-server',
-      ms: Date.now() - started,
+      port,
       overrides: [...overrides.map(([d]) => d), ...rewritten, ...generated.map(([p]) => `generated ${p}`)],
-      output: log,
+      output: () => daemon.output(),
+      stop: async () => {
+        try {
+          await daemon.stop(10_000);
+        } finally {
+          removeScratch(dir);
+        }
+      },
     };
-  } finally {
+  } catch (err) {
     removeScratch(dir);
+    throw err;
   }
+}
+
+/** Starts redis-server with the config (see `startRedis`), checks PING, shuts it down. */
+export async function checkRedisConfig(conf: string, options: RedisCheckOptions = {}): Promise<CheckReport> {
+  const started = Date.now();
+  const server = await startRedis(conf, options);
+  const log = server.output();
+  await server.stop();
+  return { program: 'redis-server', ms: Date.now() - started, overrides: server.overrides, output: log };
 }

@@ -180,7 +180,7 @@ export function bpAvailability(ctx: RuleContext): void {
         `Required value: ${replicas} replicas with no topologySpreadConstraints or podAntiAffinity may all land on one node`,
       );
     const pdbs = ofKind(ctx.objects, 'PodDisruptionBudget').filter(
-      (p) => p.namespace === obj.namespace && selectorMatches(get(p.raw, 'spec', 'selector'), pt.labels),
+      (p) => p.namespace === obj.namespace && selectorMatches(get(p.raw, 'spec', 'selector'), pt.labels, pt),
     );
     if (pdbs.length === 0)
       warn(['metadata', 'name'], 'Required value: no PodDisruptionBudget selects these replicated pods');
@@ -201,7 +201,7 @@ function policyTypes(np: K8sObject): string[] {
 
 function policySelects(np: K8sObject, pt: PodTemplate): boolean {
   const sel = get(np.raw, 'spec', 'podSelector');
-  return np.namespace === pt.obj.namespace && (isEmptySelector(sel) || selectorMatches(sel, pt.labels));
+  return np.namespace === pt.obj.namespace && (isEmptySelector(sel) || selectorMatches(sel, pt.labels, pt));
 }
 
 const RECOMMENDED_LABELS = ['name', 'instance', 'component', 'part-of', 'managed-by', 'version'].map(
@@ -250,11 +250,14 @@ export function bpNetpol(ctx: RuleContext): void {
             const named = strMap(get(peer, 'namespaceSelector', 'matchLabels'))[
               'kubernetes.io/metadata.name'
             ];
-            if (!named) return;
+            // kube-system's DNS pods, say, live outside the folder and cannot be checked here.
+            if (!named || !templates.some((t) => t.obj.namespace === named)) return;
             namespaces = [named];
           }
           if (
-            !templates.some((t) => namespaces.includes(t.obj.namespace) && selectorMatches(podSel, t.labels))
+            !templates.some(
+              (t) => namespaces.includes(t.obj.namespace) && selectorMatches(podSel, t.labels, t),
+            )
           )
             ctx.report({
               obj: np,

@@ -36,7 +36,7 @@ function fromStructured(text: string): Candidate[] | undefined {
     if (Array.isArray(node)) node.forEach((n) => walk(n, key));
     else if (node !== null && typeof node === 'object') for (const [k, v] of Object.entries(node)) walk(v, k);
     else if (typeof node === 'string' && !node.includes('\n')) {
-      if (isHostKey(key)) out.push({ value: node, allowBare: true, line: lineOfValue(node) });
+      if (isHostKey(key, node)) out.push({ value: node, allowBare: true, line: lineOfValue(node) });
       else if (node.includes('.svc')) out.push({ value: node, allowBare: false, line: lineOfValue(node) });
     }
   };
@@ -50,7 +50,7 @@ function fromLines(text: string): Candidate[] {
   text.split('\n').forEach((l, i) => {
     const m = /^\s*([A-Za-z0-9_.-]+)\s*[=:]\s*(.+)$/.exec(l);
     if (m && m[1] === 'controller.quorum.voters') return;
-    if (m && isHostKey(m[1])) out.push({ value: m[2], allowBare: true, line: i + 1 });
+    if (m && isHostKey(m[1], m[2])) out.push({ value: m[2], allowBare: true, line: i + 1 });
     else for (const t of l.match(SVC_TOKEN) ?? []) out.push({ value: t, allowBare: false, line: i + 1 });
   });
   return out;
@@ -58,10 +58,17 @@ function fromLines(text: string): Candidate[] {
 
 export function configCandidates(key: string, value: string): Candidate[] {
   if (!value.includes('\n')) {
-    if (isHostKey(key)) return [{ value, allowBare: true, line: 1 }];
+    if (isHostKey(key, value)) return [{ value, allowBare: true, line: 1 }];
     return (value.match(SVC_TOKEN) ?? []).map((t) => ({ value: t, allowBare: false, line: 1 }));
   }
   return fromStructured(value) ?? fromLines(value);
+}
+
+/** `DB_PORT` beside `DB_HOST`: the port the host will be dialled on. */
+function siblingPort(key: string, lookup: (key: string) => string | undefined): number | undefined {
+  const m = /^(.*)_HOST(NAME)?$/i.exec(key);
+  const text = m ? lookup(`${m[1]}_PORT`) : undefined;
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
 }
 
 function namespaces(ctx: RuleContext): Set<string> {
@@ -107,11 +114,9 @@ export function xrefDns(ctx: RuleContext): void {
           const value = str(e.value);
           // The quorum has its own, stricter rule; reporting it twice would only add noise.
           if (!value || (obj.kind === 'StatefulSet' && name === 'KAFKA_CONTROLLER_QUORUM_VOTERS')) return;
-          const hostKey = isHostKey(name);
+          const hostKey = isHostKey(name, value);
           if (!hostKey && !value.includes('.svc')) return;
-          const sibling = /^(.*)_HOST(NAME)?$/i.exec(name);
-          const portText = sibling ? literal.get(`${sibling[1]}_PORT`) : undefined;
-          const port = portText !== undefined && /^\d+$/.test(portText) ? Number(portText) : undefined;
+          const port = siblingPort(name, (k) => literal.get(k));
           check(ctx, obj, { value, allowBare: hostKey, line: 1, port }, (_ref, message) =>
             ctx.report({ obj, rule: 'XREF-DNS', path: [...ct.path, 'env', i, 'value'], message }),
           );
@@ -119,12 +124,25 @@ export function xrefDns(ctx: RuleContext): void {
       }
     }
     if (obj.kind === 'ConfigMap') {
-      for (const [key, value] of Object.entries(rec(obj.raw.data) ?? {})) {
+      const data = rec(obj.raw.data) ?? {};
+      for (const [key, value] of Object.entries(data)) {
         if (typeof value !== 'string') continue;
+        const port = siblingPort(key, (k) => str(data[k]));
         for (const c of configCandidates(key, value)) {
           const pos = embeddedPosition(obj, 'data', key, c.line);
-          check(ctx, obj, c, (_ref, message) =>
-            ctx.report({ obj, rule: 'XREF-DNS', path: ['data', key], line: pos.line, col: pos.col, message }),
+          check(
+            ctx,
+            obj,
+            { ...c, port: c.line === 1 && !value.includes('\n') ? port : undefined },
+            (_ref, message) =>
+              ctx.report({
+                obj,
+                rule: 'XREF-DNS',
+                path: ['data', key],
+                line: pos.line,
+                col: pos.col,
+                message,
+              }),
           );
         }
       }
