@@ -546,7 +546,8 @@ function alertRules(job: string, namespace: string): AlertRule[] {
     },
     {
       alert: 'MemoApiDbPoolNearExhaustion',
-      expr: `max by (pod) (db_pool_connections{${sel},state="used"} / db_pool_max{${sel}}) > 0.9`,
+      // Only the used gauge carries `state`; aggregating both sides by pod lets them match.
+      expr: `max by (pod) (db_pool_connections{${sel},state="used"}) / max by (pod) (db_pool_max{${sel}}) > 0.9`,
       for: '5m',
       labels: { severity: 'warning' },
       annotations: {
