@@ -87,6 +87,13 @@ async function main(): Promise<void> {
   };
   const selected =
     args.scenarios.length > 0 ? SCENARIOS.filter((s) => args.scenarios.includes(s.id)) : SCENARIOS;
+  // A hung service must not hang the run: past this bound everything this run started is stopped.
+  const limitMinutes = args.quick ? 8 : 30;
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`bench: still running after ${limitMinutes} min, stopping\n`);
+    void stopAllChildren().finally(() => process.exit(2));
+  }, limitMinutes * 60_000);
+  watchdog.unref();
   const loadBefore = os.loadavg();
   const results: ScenarioRecord[] = [];
   for (const scenario of selected) {

@@ -254,6 +254,8 @@ export const writes: Scenario = {
         ),
         '',
         `- Relay target >= 10,000 events/s: ${verdict(relayRate >= 10_000)} (the seed quoted 2,500 msg/s: ${fmt(relayRate / 2500, 1)}x that).`,
+        `- SQL statements per POST (the service's knex): ${fmt(postStats.queries / Math.max(1, posted), 1)}, in one transaction committed with a redo-log flush ` +
+          '(`innodb_flush_log_at_trx_commit=1`).',
         `- Events during the POST run: ${fmt(posted)} memos created, ${fmt(postStats.eventsPublished)} events relayed in the same window; ` +
           `all ${fmt(received.drainIds.size)} backlog events reached the consumer (distinct event ids).`,
         `- Paced run: ${fmt(paced.requestsPerSecond, 0)} writes/s achieved. The relay polls every 200 ms when the outbox is empty, which bounds the idle part of the delay.`,
