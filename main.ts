@@ -83,7 +83,8 @@ function copyLocalSecrets(secrets: readonly RequiredSecret[], sourceDir: string,
   fs.mkdirSync(targetDir, { recursive: true, mode: 0o700 });
   const wanted = new Set(secrets.map((s) => `${s.secretName}.env`));
   for (const file of fs.readdirSync(targetDir)) {
-    if (file.endsWith('.env') && !wanted.has(file)) fs.rmSync(path.join(targetDir, file));
+    const base = file.replace(/\.example$/, '');
+    if (base.endsWith('.env') && !wanted.has(base)) fs.rmSync(path.join(targetDir, file));
   }
   for (const secret of secrets) {
     const source = path.join(sourceDir, `${secret.secretName}.env`);
@@ -100,6 +101,10 @@ function copyLocalSecrets(secrets: readonly RequiredSecret[], sourceDir: string,
       const separator = existing === '' || existing.endsWith('\n') ? '' : '\n';
       fs.writeFileSync(source, existing + separator + lines, { mode: 0o600 });
     }
+    // The committed .example lists the keys (no values), so a fresh clone's dist/ documents
+    // what the generator needs and the validator can check secretKeyRefs before any synth.
+    const example = secret.keys.map((key) => `${key}=\n`).join('');
+    fs.writeFileSync(path.join(targetDir, `${secret.secretName}.env.example`), example);
     fs.copyFileSync(source, path.join(targetDir, `${secret.secretName}.env`));
     fs.chmodSync(path.join(targetDir, `${secret.secretName}.env`), 0o600);
   }

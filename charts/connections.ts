@@ -1,7 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { IntOrString, KubeNetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../imports/k8s';
-import { ComponentIdentity, recommendedLabels } from './labels';
+import { ComponentIdentity, MEMOSTACK_VERSION, recommendedLabels } from './labels';
 
 /** Pods that traffic may come from or go to. */
 export interface NetworkPeer {
@@ -51,7 +51,12 @@ export class Connections {
       metadata: {
         name: 'default-deny-all',
         namespace,
-        labels: { 'app.kubernetes.io/part-of': 'memostack', 'app.kubernetes.io/managed-by': 'cdk8s' },
+        labels: recommendedLabels({
+          name: 'memostack',
+          instance: `${namespace}-default-deny`,
+          component: 'network-policy',
+          version: MEMOSTACK_VERSION,
+        }),
       },
       spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
     });

@@ -3,7 +3,11 @@
  * Selectors use only name/instance/component: `version` changes on upgrade and a Deployment's
  * selector is immutable, so putting it in a selector would break every rollout.
  */
+import { version } from '../package.json';
+
 export const PART_OF = 'memostack';
+/** The library's own version, for objects that belong to the stack rather than to one component. */
+export const MEMOSTACK_VERSION: string = version;
 export const MANAGED_BY = 'cdk8s';
 
 export interface ComponentIdentity {

@@ -4,7 +4,7 @@ import { KubeNamespace } from '../imports/k8s';
 import { Connections } from './connections';
 import { IHasCredentials, RequiredSecret } from './endpoints';
 import { KafkaCluster } from './kafka-cluster';
-import { MANAGED_BY, PART_OF } from './labels';
+import { MANAGED_BY, MEMOSTACK_VERSION, PART_OF, recommendedLabels } from './labels';
 import { MariaDbStatefulSet } from './mariadb-stateful-set';
 import { MemoApi } from './memo-api';
 import { MonitoringMode, MonitoringStack } from './monitoring-stack';
@@ -57,8 +57,12 @@ export class MemoStack extends Chart {
       metadata: {
         name: namespace,
         labels: {
-          'app.kubernetes.io/part-of': PART_OF,
-          'app.kubernetes.io/managed-by': MANAGED_BY,
+          ...recommendedLabels({
+            name: 'memostack',
+            instance: namespace,
+            component: 'namespace',
+            version: MEMOSTACK_VERSION,
+          }),
           'pod-security.kubernetes.io/enforce': 'restricted',
           'pod-security.kubernetes.io/enforce-version': 'latest',
           'pod-security.kubernetes.io/audit': 'restricted',

@@ -484,7 +484,8 @@ const REDIS_ALERT_RULES: AlertRule[] = [
   {
     alert: 'RedisRejectedConnections',
     expr: 'sum by (pod) (increase(redis_rejected_connections_total[5m])) > 0',
-    for: '0m',
+    // Rejections come in bursts; one more evaluation confirms it is not a single scrape's blip.
+    for: '1m',
     labels: { severity: 'warning' },
     annotations: {
       summary: 'Redis rejects connections',
