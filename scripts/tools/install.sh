@@ -86,7 +86,9 @@ require_command() {
   command -v "${cmd}" >/dev/null || [[ -x "/usr/sbin/${cmd}" ]] || fail "${cmd}" "not found (${hint})"
 }
 
-command -v apt-get >/dev/null && command -v dpkg >/dev/null || fail apt "apt-get and dpkg are needed"
+if ! command -v apt-get >/dev/null || ! command -v dpkg >/dev/null; then
+  fail apt "apt-get and dpkg are needed"
+fi
 mkdir -p "${BIN_DIR}"
 unpack prometheus promtool
 unpack prometheus-alertmanager amtool

@@ -1,6 +1,7 @@
 import {
   ProgramCheckError,
   checkKafkaBroker,
+  convertEnvKey,
   container,
   imageServerProperties,
   kafkaPodEnv,
@@ -67,6 +68,24 @@ describeWithPrograms('Kafka settings (the 3.9.1 broker)', ['java', 'kafka-libs']
       expect(report.properties).toContain(`min.insync.replicas=${pod.env.KAFKA_MIN_INSYNC_REPLICAS}`);
     }, 180_000);
   }
+
+  it('when env names are translated, then the image rules apply (_ is ., __ is _, ___ is -)', () => {
+    expect(convertEnvKey('MIN_INSYNC_REPLICAS')).toBe('min.insync.replicas');
+    expect(convertEnvKey('LISTENER_NAME_CONTROLLER_SSL___ENDPOINT_IDENTIFICATION_ALGORITHM')).toBe(
+      'listener.name.controller.ssl-endpoint.identification.algorithm',
+    );
+    expect(convertEnvKey('CONFLUENT__SUPPORT')).toBe('confluent_support');
+    expect(imageServerProperties({ CLUSTER_ID: 'x', KAFKA_SASL_JAAS_CONFIG: 'a=b' }).dropped).toEqual([
+      'KAFKA_SASL_JAAS_CONFIG',
+    ]);
+  });
+
+  // The broker itself accepts unknown properties silently; the check must not.
+  it('when an env name is misspelt (KAFKA_NUM_PARTITONS), then the check names the property the broker does not know', async () => {
+    const { pod } = propertiesOf(profile('kind'));
+    const failure = checkKafkaBroker({ ...pod.env, KAFKA_NUM_PARTITONS: '3' });
+    await expect(failure).rejects.toThrow(/the broker does not know "num.partitons"/);
+  }, 180_000);
 
   it('when a setting has a value the broker cannot parse (KAFKA_MIN_INSYNC_REPLICAS=abc), then it refuses to start', async () => {
     const { pod } = propertiesOf(profile('kind'));
