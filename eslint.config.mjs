@@ -4,7 +4,16 @@ import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'imports/**', 'node_modules/**', 'app/dist/**', '.services/**', '.cdk8s.out/**', '**/*.js', '**/*.mjs'],
+    ignores: [
+      'dist/**',
+      'imports/**',
+      'node_modules/**',
+      'app/dist/**',
+      '.services/**',
+      '.cdk8s.out/**',
+      '**/*.js',
+      '**/*.mjs',
+    ],
   },
   ...tseslint.configs.recommended,
   {
