@@ -1,5 +1,6 @@
 import * as path from 'path';
-import { Editable, Finding, ManifestSet } from '../../validation';
+import { Finding, ManifestSet } from '../../validation';
+import type { Editable } from '../../validation/manifest-set';
 
 /**
  * Mutation tests: break one thing in the real synthesized manifests and expect exactly the
