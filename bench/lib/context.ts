@@ -55,6 +55,7 @@ export function verdict(ok: boolean): string {
 
 /** "server 0.95 · load generator 0.80 · ..." in cores of the machine, for the report. */
 export function cpuText(cpu: {
+  seconds: number;
   server: number;
   loadGenerator: number;
   mariadb: number;
@@ -63,6 +64,10 @@ export function cpuText(cpu: {
   other: number;
   cores: number;
 }): string {
+  // /proc tick accounting is lazy on a tickless kernel: over a second or two the shares can
+  // add up to more than the machine has, so short windows are not split at all.
+  if (cpu.seconds < 3)
+    return `not split (a ${fmt(cpu.seconds, 1)} s window is too short for /proc tick accounting)`;
   const parts = [
     `server ${fmt(cpu.server, 2)}`,
     `load generator ${fmt(cpu.loadGenerator, 2)}`,
@@ -71,5 +76,5 @@ export function cpuText(cpu: {
   ];
   if (cpu.kafka > 0.005) parts.push(`Kafka ${fmt(cpu.kafka, 2)}`);
   parts.push(`other processes ${fmt(cpu.other, 2)}`);
-  return `${parts.join(' · ')} (cores of ${cpu.cores})`;
+  return `${parts.join(' · ')} (cores of ${cpu.cores}, ${fmt(cpu.seconds, 0)} s window)`;
 }

@@ -99,7 +99,12 @@ async function mix(ctx: Context, cache: 'on' | 'off'): Promise<MixResult> {
     // The cache starts cold, and a cold start is not the steady state this scenario is about.
     const cold = await app.request<AppStats>('stats');
     const warm = await load(
-      { url, connections: CONNECTIONS, duration: ctx.loadSeconds, requests: mixRequests(1) },
+      {
+        url,
+        connections: CONNECTIONS,
+        duration: ctx.quick ? ctx.loadSeconds : 2 * ctx.loadSeconds,
+        requests: mixRequests(1),
+      },
       app.pid,
     );
     const before = await app.request<AppStats>('stats');

@@ -51,7 +51,13 @@ async function main(): Promise<void> {
     kafkaHealth: async () => (events ? events.isKafkaUp() : true),
   });
   const handler = app.callback();
-  const server = http.createServer((req, res) => void handler(req, res));
+  // Handlers outlive their sockets: a request the load generator gave up on still holds a pooled
+  // connection, so the pools close only once every started handler has finished.
+  let inflight = 0;
+  const server = http.createServer((req, res) => {
+    inflight++;
+    void handler(req, res).finally(() => inflight--);
+  });
   server.keepAliveTimeout = 65_000;
   if (process.env.REDIS_PORT && process.env.BENCH_CACHE !== 'off') {
     // Reads before Redis is ready would all miss; wait for it (bounded) before reporting a port.
@@ -73,6 +79,8 @@ async function main(): Promise<void> {
       }),
     },
     async () => {
+      const deadline = Date.now() + 10_000;
+      while (inflight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       await events?.stop();
       await db.destroy();
       redis.disconnect();
