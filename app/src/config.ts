@@ -145,14 +145,19 @@ export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
   };
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/** LOG_LEVEL alone: the migration entry logs at the level the service would. */
+export function loadLogLevel(env: Env = process.env): LogLevel {
   const logLevel = (raw(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
     throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
+  return logLevel as LogLevel;
+}
+
+export function loadConfig(env: Env = process.env): Config {
   return {
     port: integer(env, 'PORT', 3000, 1, 65535),
-    logLevel: logLevel as LogLevel,
+    logLevel: loadLogLevel(env),
     db: loadDatabaseConfig(env),
     redis: {
       host: hostname(env, 'REDIS_HOST'),

@@ -1,4 +1,4 @@
-import { ConfigError, loadDatabaseConfig } from './config';
+import { ConfigError, loadDatabaseConfig, loadLogLevel } from './config';
 import { createDb, migrateLatest } from './db';
 import { createLogger } from './logger';
 
@@ -7,9 +7,10 @@ import { createLogger } from './logger';
  * serialises them with a database lock, so each migration is applied once.
  */
 async function main(): Promise<void> {
-  const logger = createLogger({ level: 'info' });
+  let logger = createLogger({ level: 'info' });
   let config;
   try {
+    logger = createLogger({ level: loadLogLevel() });
     config = loadDatabaseConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
