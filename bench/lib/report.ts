@@ -42,13 +42,15 @@ export function renderMarkdown(run: RunReport, scenarios: readonly ScenarioRecor
   );
   const analysisFile = path.join(REPO_ROOT, 'bench', 'analysis.md');
   const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8').trim() : '';
+  const seconds = (Date.parse(run.finished) - Date.parse(run.date)) / 1000;
+  const took = `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
   const lines = [
     '# Benchmarks',
     '',
     '<!-- Written by `npm run bench` (bench/lib/report.ts); edit bench/analysis.md for the notes section. -->',
     '',
     `Latest run: **${run.date}** (${run.mode} mode), commit \`${run.gitCommit.slice(0, 12)}\`${run.gitDirty ? ' with uncommitted changes in app/, bench/ or charts/' : ''}, ` +
-      `produced by \`${run.command}\`; machine-readable results in \`${run.resultsFile}\` (git-ignored).`,
+      `produced by \`${run.command}\` in ${took}; machine-readable results in \`${run.resultsFile}\` (git-ignored).`,
     '',
     `Machine: ${m.cpuCount} × ${m.cpuModel}, ${m.memoryGiB} GiB RAM, ${m.os}, Node ${m.node}, MariaDB ${m.mariadb} ` +
       `(InnoDB buffer pool ${m.innodbBufferPoolMiB} MiB), Redis and a single Kafka 3.9.1 broker on the same machine, all on 127.0.0.1. ` +

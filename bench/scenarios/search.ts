@@ -211,7 +211,7 @@ export const search: Scenario = {
         (dataset.loadedNow
           ? `loaded in this run in ${fmt(dataset.loadSeconds, 1)} s`
           : `reused, loaded earlier (${dataset.loadedAt}) in ${fmt(dataset.loadSeconds, 1)} s`) +
-        ` with multi-row INSERTs (2,000 memos per transaction, 2 connections, FK/unique checks off, the postings' secondary index rebuilt after), ` +
+        ` with multi-row INSERTs (2,000 memos per transaction, 2 connections, FK/unique checks off, the postings' primary and secondary keys built after the load by one sort), ` +
         "postings from the app's own `tokenize()`.",
       `Index = \`createMemoRepository(db).list({ q, limit: 20, ...filters })\` (the service's own SQL), ${indexReps} timed calls per query after one untimed; ` +
         `scan = \`LIKE '%word%'\` on title or content per word, same filters, newest first, \`LIMIT 21\`, ${scanReps} call(s) per query. ` +
