@@ -93,14 +93,16 @@ export function renderMarkdown(run: RunReport, scenarios: readonly ScenarioRecor
     '',
     '```sh',
     'bash scripts/services/up.sh            # MariaDB, Redis, Kafka on 127.0.0.1',
-    'npm run bench                          # all scenarios, about 15 minutes (first run also loads 1,000,000 memos)',
+    'npm run bench                          # all scenarios (duration of the latest run above)',
     'npm run bench -- --quick               # shorter runs, 100,000 memos for search: under 3 minutes',
     'npm run bench -- --scenario 3          # one scenario (or a list: --scenario 1,4,7)',
     'npm run bench -- --profile             # also write V8 CPU profiles of the servers under test',
     '```',
     '',
-    'Benchmarks, not tests: no figure fails the run. A scenario fails only when it cannot measure (a service missing, ' +
-      'the index and the scan disagreeing is reported, not hidden). Data sets live in their own databases (`memo_bench_*`) ' +
+    'The first run on a machine also loads the data sets: 100,000 memos for reads and 1,000,000 for search ' +
+      '(`npx ts-node --transpile-only bench/load-dataset.ts 1000000` loads the latter ahead of time). ' +
+      'Benchmarks, not tests: no figure fails the run. A scenario fails only when it cannot measure (a service is missing, ' +
+      'a server does not start); results that disagree, such as index and scan pages, are reported, not hidden. Data sets live in their own databases (`memo_bench_*`) ' +
       'and are reused while the generator version, seed and size match.',
     '',
   );
