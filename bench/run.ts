@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Context, REPO_ROOT, Scenario } from './lib/context';
 import { renderMarkdown, RunReport, ScenarioRecord } from './lib/report';
-import { stopAllChildren } from './lib/proc';
+import { startedServers, stopAllChildren } from './lib/proc';
+import { summarizeProfiles } from './lib/profile';
 import { cachedRead, uncachedRead } from './scenarios/reads';
 import { search } from './scenarios/search';
 import { writes } from './scenarios/writes';
@@ -112,8 +113,13 @@ async function main(): Promise<void> {
     }
   }
   const loadAfter = os.loadavg();
+  const profiles = cpuProfDir ? summarizeProfiles(cpuProfDir, startedServers) : undefined;
+  for (const p of profiles ?? []) {
+    ctx.log(`\nprofile ${p.server ?? '?'} (pid ${p.pid}, ${Math.round(p.totalMs)} ms): ${p.file}`);
+    for (const t of p.top) ctx.log(`  ${(t.share * 100).toFixed(1).padStart(5)} %  ${t.group}`);
+  }
   const file = path.join(resultsDir, `${stamp}.json`);
-  const report: RunReport & { scenarios: unknown[] } = {
+  const report: RunReport & { scenarios: unknown[]; profiles?: unknown[] } = {
     date: started.toISOString(),
     finished: new Date().toISOString(),
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
@@ -126,6 +132,7 @@ async function main(): Promise<void> {
       loadAverageAfter: loadAfter,
     } as RunReport['machine'],
     resultsFile: path.relative(REPO_ROOT, file),
+    profiles,
     scenarios: results.map((r) => ({
       id: r.id,
       title: r.title,

@@ -11,6 +11,8 @@ import path from 'node:path';
 
 const TICKS_PER_SECOND = 100;
 const children = new Set<ChildProcess>();
+/** pid -> server file, for naming CPU profiles (which carry only the pid). */
+export const startedServers = new Map<number, string>();
 
 export interface ChildOptions {
   readonly env?: Record<string, string>;
@@ -36,6 +38,7 @@ export async function startServer(file: string, options: ChildOptions = {}): Pro
     env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', ...options.env },
   });
   children.add(child);
+  if (child.pid !== undefined) startedServers.set(child.pid, file);
   child.once('exit', () => children.delete(child));
   const pending = new Map<number, (value: unknown) => void>();
   let nextId = 1;
