@@ -15,7 +15,9 @@ export const memory: Scenario = {
     }
     const markdown = [
       '`VmHWM` (peak resident set since the process started) and `VmRSS` from `/proc/<pid>/status`, read at the end of each phase; ' +
-        'each phase runs in a fresh process, so the peak belongs to that phase (its warm-up included).',
+        'each phase runs in a fresh process, so the peak belongs to that phase (its warm-up included). ' +
+        'Every server runs under `ts-node --transpile-only`, which keeps the TypeScript compiler in memory: that is part of the bare Koa ' +
+        "baseline too, so the difference between the two is the service's own (knex, ioredis, kafkajs, prom-client, its caches and buffers).",
       '',
       table(
         ['scenario', 'process', 'peak RSS MiB', 'RSS at end MiB'],
