@@ -77,7 +77,8 @@ async function main(): Promise<void> {
   const resultsDir = path.join(REPO_ROOT, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, '-');
-  const cpuProfDir = args.profile ? path.join(resultsDir, `profiles-${stamp}`) : undefined;
+  // Profiles are large and not results: they go to the temporary folder, their summary to the JSON.
+  const cpuProfDir = args.profile ? path.join(os.tmpdir(), `memo-bench-profiles-${stamp}`) : undefined;
   const ctx: Context = {
     quick: args.quick,
     loadSeconds: args.quick ? 5 : 15,
@@ -115,7 +116,9 @@ async function main(): Promise<void> {
   const loadAfter = os.loadavg();
   const profiles = cpuProfDir ? summarizeProfiles(cpuProfDir, startedServers) : undefined;
   for (const p of profiles ?? []) {
-    ctx.log(`\nprofile ${p.server ?? '?'} (pid ${p.pid}, ${Math.round(p.totalMs)} ms): ${p.file}`);
+    ctx.log(
+      `\nprofile ${p.server ?? '?'} (pid ${p.pid}, ${Math.round(p.totalMs)} ms): ${path.join(cpuProfDir ?? '', p.file)}`,
+    );
     for (const t of p.top) ctx.log(`  ${(t.share * 100).toFixed(1).padStart(5)} %  ${t.group}`);
   }
   const file = path.join(resultsDir, `${stamp}.json`);
