@@ -169,7 +169,8 @@ export function loadConfig(env: Env = process.env): Config {
       topic: plainName(env, 'KAFKA_TOPIC', 'memo_events', /^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name'),
       clientId: plainName(env, 'KAFKA_CLIENT_ID', 'memo-api', /^[A-Za-z0-9._-]{1,255}$/, 'a client id'),
     },
-    cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 300, 1, 86_400),
+    // 0 turns the memo cache off (rate limiting still uses Redis).
+    cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 300, 0, 86_400),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 100, 0, 1_000_000),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 5000, 0, 120_000),

@@ -77,8 +77,9 @@ export function createMemoService(deps: MemoServiceDeps) {
       await events.record(trx, 'memo_updated', { id, title: next.title, author: next.author, version }, now);
       return repo.findById(id, trx);
     });
-    // After commit, never before: a reader in between would cache the old row again.
-    await cache.invalidate(id);
+    // After commit, never before: a version written through earlier could still roll back,
+    // and it would then sit in the cache above the row's real version.
+    await cache.updated(updated as Memo);
     return updated as Memo;
   }
 
@@ -126,14 +127,17 @@ export function createMemoService(deps: MemoServiceDeps) {
 
     /** DELETE: If-Match is optional here; when given it must match. */
     async remove(id: number, expected: ExpectedVersion): Promise<void> {
-      await transaction(async (trx) => {
+      const removed = await transaction(async (trx) => {
         const current = await repo.lockById(trx, id);
         if (!current) throw MemoError.notFound(id);
         checkVersion(id, current, expected);
         await repo.remove(trx, id);
         await events.record(trx, 'memo_deleted', current, new Date());
+        return current;
       });
-      await cache.invalidate(id);
+      // The tombstone carries the deleted row's version, so a reader that loaded the row before
+      // the commit cannot write it back.
+      await cache.deleted(id, removed.version);
     },
 
     async list(query: ListQuery): Promise<MemoPage> {

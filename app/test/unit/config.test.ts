@@ -74,6 +74,10 @@ describe('loadConfig', () => {
     expect(config.shutdownDelayMs).toBe(0);
   });
 
+  it('when CACHE_TTL_SECONDS is 0, then it is accepted as "cache off" rather than rejected', () => {
+    expect(loadConfig({ ...BASE, CACHE_TTL_SECONDS: '0' }).cacheTtlSeconds).toBe(0);
+  });
+
   it('when DB_PASSWORD is set but empty, then it is accepted (a local server without a password)', () => {
     expect(loadConfig({ ...BASE, DB_PASSWORD: '' }).db.password).toBe('');
   });
@@ -99,7 +103,8 @@ describe('loadConfig', () => {
     ['DB_POOL_MAX', '0', 'integer from 1 to 1000'],
     ['REDIS_HOST', 'a b', 'host name or IP address'],
     ['REDIS_PORT', '6379x', 'integer from 1 to 65535'],
-    ['CACHE_TTL_SECONDS', '0', 'integer from 1 to 86400'],
+    ['CACHE_TTL_SECONDS', '86401', 'integer from 0 to 86400'],
+    ['CACHE_TTL_SECONDS', '-5', 'integer from 0 to 86400'],
     ['KAFKA_BROKERS', 'kafka', 'host:port'],
     ['KAFKA_BROKERS', 'kafka:99999', 'host:port'],
     ['KAFKA_TOPIC', 'memo events', 'Kafka topic name'],
