@@ -78,3 +78,18 @@ export function cpuText(cpu: {
   parts.push(`other processes ${fmt(cpu.other, 2)}`);
   return `${parts.join(' · ')} (cores of ${cpu.cores}, ${fmt(cpu.seconds, 0)} s window)`;
 }
+
+/**
+ * A warning when a figure and its baseline saw different amounts of other work on the machine:
+ * their ratio then says as much about the neighbours as about the code.
+ */
+export function contentionNote(
+  a: { other: number; seconds: number },
+  b: { other: number; seconds: number },
+): string[] {
+  if (a.seconds < 3 || b.seconds < 3 || Math.abs(a.other - b.other) <= 0.25) return [];
+  return [
+    `- **Uneven conditions:** other processes used ${fmt(a.other, 2)} vs ${fmt(b.other, 2)} cores in the two runs compared here; ` +
+      'read this comparison with care (a quiet machine gives a fairer one).',
+  ];
+}

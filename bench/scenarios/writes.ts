@@ -7,7 +7,16 @@ import { silentLogger } from '../../app/src/logger';
 import { buildMemoEvent } from '../../app/src/memos/events';
 import { generateMemo } from '../data/generator';
 import { AppStats, diffStats, startApp } from '../lib/app';
-import { Context, cpuText, fmt, Scenario, ScenarioOutput, table, verdict } from '../lib/context';
+import {
+  contentionNote,
+  Context,
+  cpuText,
+  fmt,
+  Scenario,
+  ScenarioOutput,
+  table,
+  verdict,
+} from '../lib/context';
 import { WRITES_DATABASE } from '../lib/datasets';
 import { load, ms, summarize } from '../lib/load';
 import { memorySamples } from '../lib/memory';
@@ -221,11 +230,13 @@ export const writes: Scenario = {
       ctx.log('  raw kafkajs producer, same messages and batches');
       const producer = createIdempotentProducer(kafka);
       await producer.connect();
+      const rawMeter = startCpuMeter(undefined);
       const rawStart = process.hrtime.bigint();
       for (let i = 0; i < messages.length; i += RELAY_BATCH) {
         await producer.send({ topic: TOPIC, acks: -1, messages: messages.slice(i, i + RELAY_BATCH) });
       }
       const rawSeconds = ms(rawStart) / 1000;
+      const rawCpu = rawMeter.stop();
       await producer.disconnect();
       const rawRate = drainCount / rawSeconds;
 
@@ -267,7 +278,9 @@ export const writes: Scenario = {
         `- Paced run: ${fmt(paced.requestsPerSecond, 0)} writes/s achieved. The relay polls every 200 ms when the outbox is empty, which bounds the idle part of the delay.`,
         `- Backlog insert (not measured as a figure): ${fmt(drainCount)} rows in ${fmt(insertMs / 1000, 1)} s.`,
         `- CPU during the POST run: ${cpuText(posts.cpu)}.`,
-        `- CPU while the relay drained: ${cpuText(relayCpu)} (the "load generator" here is the bench's Kafka consumer).`,
+        `- CPU while the relay drained: ${cpuText(relayCpu)} (the "load generator" here is the bench's Kafka consumer, paused).`,
+        `- CPU while the raw producer sent: ${cpuText({ ...rawCpu, server: 0 })} (the producer is the "load generator" share).`,
+        ...contentionNote(relayCpu, rawCpu),
       ].join('\n');
       return {
         headlines: [
@@ -298,7 +311,7 @@ export const writes: Scenario = {
           posts: { ...posts, stats: postStats },
           paced: { ...paced, delaysMs: delays },
           relay: { events: drainCount, seconds: relaySeconds, eventsPerSecond: relayRate, cpu: relayCpu },
-          rawProducer: { seconds: rawSeconds, messagesPerSecond: rawRate },
+          rawProducer: { seconds: rawSeconds, messagesPerSecond: rawRate, cpu: rawCpu },
           ratio,
         },
         markdown,

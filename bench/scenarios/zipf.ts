@@ -2,7 +2,16 @@ import type autocannon from 'autocannon';
 import { prng, Zipf } from '../data/generator';
 import { ensureDataset } from '../data/loader';
 import { AppStats, diffStats, flushBenchCache, startApp } from '../lib/app';
-import { Context, cpuText, fmt, Scenario, ScenarioOutput, table, verdict } from '../lib/context';
+import {
+  contentionNote,
+  Context,
+  cpuText,
+  fmt,
+  Scenario,
+  ScenarioOutput,
+  table,
+  verdict,
+} from '../lib/context';
 import { RW_DATABASE, RW_MEMOS, RW_SEED } from '../lib/datasets';
 import { load, LoadResult } from '../lib/load';
 import { requireServices } from '../lib/services';
@@ -179,6 +188,7 @@ export const zipfMix: Scenario = {
         'The 95 % target sits on this bound, so no run of cache-aside with delete-on-write can exceed it; writing the new value into the cache after commit (write-through) would lift it.',
       `- CPU, cache on: ${cpuText(on.run.cpu)}.`,
       `- CPU, cache off: ${cpuText(off.run.cpu)}.`,
+      ...contentionNote(on.run.cpu, off.run.cpu),
     ].join('\n');
     return {
       headlines: [
