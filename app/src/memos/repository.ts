@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { planSearch, tokenize } from '../search/tokenizer';
+import { planSearch, SearchTerm, tokenize } from '../search/tokenizer';
 import type { ListQuery, MemoInput } from './schema';
 
 export interface Memo {
@@ -47,6 +47,109 @@ const BATCH = 500;
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** One condition a search result must meet: a search term or a filter. */
+export type SearchCondition =
+  | SearchTerm
+  | { readonly kind: 'tag'; readonly tag: string }
+  | {
+      readonly kind: 'column';
+      readonly column: 'priority' | 'category' | 'author';
+      readonly value: string | number;
+    };
+
+/*
+ * How a search page is read. `ordered`: walk one condition's index backwards, (token, memo_id),
+ * (tag, memo_id) or (column, id), which is already in id-descending order and so stops after
+ * limit + 1 matches. `scan`: walk memos' primary key backwards. `collect`: gather every posting
+ * of a prefix (its tokens are several keys, so no single index range is in id order), then sort.
+ * Every other condition is checked on each row reached: EXISTS on a primary key, or a column test.
+ * `intersect`: every term a semi-join, left to the optimizer, which reads each term's postings as
+ * one range and matches them before it reads a memo: best when several terms are all rare.
+ */
+export type SearchDriver =
+  | { readonly kind: 'scan' }
+  | { readonly kind: 'intersect' }
+  | { readonly kind: 'ordered'; readonly condition: number }
+  | { readonly kind: 'collect'; readonly condition: number };
+
+/** A prefix with more tokens than this is collected, or probed, rather than walked per token. */
+export const MAX_PREFIX_TOKENS = 8;
+/** A term with fewer estimated postings is matched as one range read (semi-join), not probed. */
+export const SEMI_JOIN_MAX_ROWS = 20_000;
+
+const COLUMN_INDEX = {
+  priority: 'memos_priority_id',
+  category: 'memos_category_id',
+  author: 'memos_author_id',
+} as const;
+
+/** The conditions of a search, terms first; an empty list means nothing searchable. */
+export function searchConditions(query: ListQuery): SearchCondition[] {
+  const conditions: SearchCondition[] = [...planSearch(query.q ?? '').terms];
+  if (conditions.length === 0) return [];
+  if (query.tag !== undefined) conditions.push({ kind: 'tag', tag: query.tag });
+  if (query.priority !== undefined)
+    conditions.push({ kind: 'column', column: 'priority', value: query.priority });
+  if (query.category !== undefined)
+    conditions.push({ kind: 'column', column: 'category', value: query.category });
+  if (query.author !== undefined) conditions.push({ kind: 'column', column: 'author', value: query.author });
+  return conditions;
+}
+
+/** Every way the conditions can be read; each must give the same pages (the tests check it). */
+export function possibleDrivers(conditions: readonly SearchCondition[]): SearchDriver[] {
+  return [
+    ...conditions.flatMap((c, i): SearchDriver[] =>
+      c.kind === 'prefix' ? [{ kind: 'ordered', condition: i }] : [],
+    ),
+    ...conditions.map((c, i): SearchDriver => ({
+      kind: c.kind === 'prefix' ? 'collect' : 'ordered',
+      condition: i,
+    })),
+    { kind: 'scan' },
+    { kind: 'intersect' },
+  ];
+}
+
+/**
+ * Picks the driver that reaches the fewest rows, from the optimizer's row estimate of each
+ * condition (`estimates[i]`, index dives, typically within 2x) and of the table (`total`).
+ * A driver walking in id order stops after `wanted` matches: with the other conditions' shares
+ * d_j of the table taken as independent, that is about wanted / (d_1 * ... * d_k) rows, and never
+ * more than its own rows. `collect` reads all of its rows. So a common term alone is read from
+ * memos in id order and probed (a few hundred rows), a rare term from its postings, and a
+ * selective filter from its own index. On a tie an ordered driver wins: it may stop early.
+ */
+export function chooseDriver(
+  conditions: readonly SearchCondition[],
+  estimates: readonly number[],
+  total: number,
+  wanted: number,
+  branches: readonly number[] = conditions.map(() => 1),
+): SearchDriver {
+  const share = estimates.map((e) => Math.min(1, Math.max(0, e) / Math.max(1, total)));
+  const reach = (skip: number): number =>
+    wanted / share.reduce((product, s, i) => (i === skip ? product : product * s), 1);
+  let best: SearchDriver = { kind: 'scan' };
+  let bestCost = reach(-1);
+  conditions.forEach((c, i) => {
+    const options: [SearchDriver['kind'], number][] = [];
+    // A prefix of a few tokens can be walked in order, one walk per token.
+    if (c.kind !== 'prefix' || branches[i] <= MAX_PREFIX_TOKENS) {
+      options.push(['ordered', Math.min(estimates[i], branches[i] * reach(i))]);
+    }
+    if (c.kind === 'prefix') options.push(['collect', estimates[i]]);
+    for (const [kind, cost] of options) {
+      // Strictly cheaper to replace, and an ordered driver on a tie with the scan.
+      if (cost < bestCost || (kind === 'ordered' && cost === bestCost)) {
+        best = kind === 'ordered' ? { kind, condition: i } : { kind, condition: i };
+        bestCost = cost;
+      }
+    }
+  });
+  return best;
 }
 
 export type MemoRepository = ReturnType<typeof createMemoRepository>;
@@ -122,6 +225,241 @@ export function createMemoRepository(db: Knex) {
   const writeTokens = (trx: Knex.Transaction, id: number, title: string, content: string, isNew: boolean) =>
     syncRows(trx, 'memo_tokens', 'token', id, tokenize(`${title}\n${content}`), isNew);
 
+  /** `SELECT 1` of the rows meeting one condition: the statement the optimizer estimates. */
+  function conditionRows(c: SearchCondition): Knex.QueryBuilder {
+    const one = db.raw('1');
+    switch (c.kind) {
+      case 'exact':
+        return db('memo_tokens').select(one).where('token', c.token);
+      case 'prefix':
+        return db('memo_tokens')
+          .select(one)
+          .where('token', 'like', `${escapeLike(c.prefix)}%`);
+      case 'tag':
+        return db('memo_tags').select(one).where('tag', c.tag);
+      case 'column':
+        return db('memos').select(one).where(c.column, c.value);
+    }
+  }
+
+  /*
+   * Row estimates from one EXPLAIN of all conditions (a UNION ALL, one SELECT per condition and
+   * one of the whole table): index dives, no rows read, one round trip. Counting the rows instead
+   * costs as much as the slow plans this choice avoids.
+   */
+  async function estimate(
+    conditions: readonly SearchCondition[],
+  ): Promise<{ rows: number[]; total: number }> {
+    const parts = [...conditions.map(conditionRows), db('memos').select(db.raw('1'))].map((b) => b.toSQL());
+    const sql = parts.map((p) => p.sql).join(' UNION ALL ');
+    const [plan] = (await db.raw(
+      `EXPLAIN ${sql}`,
+      parts.flatMap((p) => [...p.bindings]),
+    )) as [{ id: number | null; rows: number | string | null }[]];
+    const byId = new Map(plan.map((r) => [Number(r.id), Number(r.rows ?? 0)]));
+    return {
+      rows: conditions.map((_, i) => byId.get(i + 1) ?? 0),
+      total: byId.get(conditions.length + 1) ?? 0,
+    };
+  }
+
+  /** Adds condition `c` as a test on the row `m` (EXISTS probes use a primary or memo_id key). */
+  function check(q: Knex.QueryBuilder, c: SearchCondition): void {
+    switch (c.kind) {
+      case 'exact':
+        q.whereExists(
+          db('memo_tokens as t').select(db.raw('1')).where('t.token', c.token).whereRaw('t.memo_id = m.id'),
+        );
+        return;
+      case 'prefix':
+        q.whereExists(
+          db('memo_tokens as t')
+            .select(db.raw('1'))
+            .whereRaw('t.memo_id = m.id')
+            .where('t.token', 'like', `${escapeLike(c.prefix)}%`),
+        );
+        return;
+      case 'tag':
+        q.whereExists(
+          db('memo_tags as g').select(db.raw('1')).where('g.tag', c.tag).whereRaw('g.memo_id = m.id'),
+        );
+        return;
+      case 'column':
+        q.where(`m.${c.column}`, c.value);
+    }
+  }
+
+  /**
+   * The distinct tokens of a prefix, up to MAX_PREFIX_TOKENS + 1: a loose index scan, one
+   * `ORDER BY token LIMIT 1` dive per token with a constant lower bound, however many postings
+   * each token has. (A recursive CTE does the same in one statement, but MariaDB then reads
+   * the bound as a filter, not as a range start, and walks every posting: 47 ms for "deplo".)
+   */
+  async function prefixTokens(prefix: string): Promise<string[]> {
+    const pattern = `${escapeLike(prefix)}%`;
+    const found: string[] = [];
+    let from = prefix;
+    let inclusive = true;
+    while (found.length <= MAX_PREFIX_TOKENS) {
+      const row = (await db('memo_tokens')
+        .first('token')
+        .where('token', inclusive ? '>=' : '>', from)
+        .where('token', 'like', pattern)
+        .orderBy('token')) as { token: string } | undefined;
+      if (row === undefined) break;
+      found.push(row.token);
+      from = row.token;
+      inclusive = false;
+    }
+    return found;
+  }
+
+  /**
+   * One walk: `lead` read from its index in id-descending order (or memos' primary key), every
+   * other condition checked on the row. Conditions with `semiJoin` set are few postings, read
+   * as one range and matched (a random probe per row would cost a disk read on a cold index).
+   */
+  function walk(
+    query: ListQuery,
+    conditions: readonly SearchCondition[],
+    lead: SearchCondition | { kind: 'token'; token: string } | undefined,
+    semiJoin: (c: SearchCondition) => boolean,
+    covered?: SearchCondition,
+  ): Knex.QueryBuilder {
+    const after = query.after;
+    let q: Knex.QueryBuilder;
+    // STRAIGHT_JOIN and FORCE INDEX keep the chosen order: left to itself, the optimizer
+    // materialises every posting of a term, or intersects two filter indexes, and then sorts.
+    if (lead?.kind === 'exact' || lead?.kind === 'token' || lead?.kind === 'tag') {
+      const [table, key, value] =
+        lead.kind === 'tag' ? ['memo_tags', 'tag', lead.tag] : ['memo_tokens', 'token', lead.token];
+      q = db.from(db.raw(`?? AS d STRAIGHT_JOIN memos AS m ON m.id = d.memo_id`, [table]));
+      q.where(`d.${key}`, value);
+      if (after !== undefined) q.where('d.memo_id', '<', after);
+      q.orderBy('d.memo_id', 'desc');
+    } else if (lead?.kind === 'prefix') {
+      const postings = db('memo_tokens')
+        .distinct('memo_id')
+        .where('token', 'like', `${escapeLike(lead.prefix)}%`);
+      if (after !== undefined) postings.where('memo_id', '<', after);
+      const sub = postings.toSQL();
+      q = db.from(
+        db.raw(`(${sub.sql}) AS d STRAIGHT_JOIN memos AS m ON m.id = d.memo_id`, [...sub.bindings]),
+      );
+      q.orderBy('m.id', 'desc');
+    } else {
+      const index = lead?.kind === 'column' ? COLUMN_INDEX[lead.column] : 'PRIMARY';
+      q = db.from(db.raw(`memos AS m FORCE INDEX (${index})`));
+      q.orderBy('m.id', 'desc');
+    }
+    if (after !== undefined) q.where('m.id', '<', after);
+    for (const c of conditions) {
+      // The lead's own index already holds the condition (a column still needs its equality).
+      if ((c === lead || c === covered) && c.kind !== 'column') continue;
+      if ((c.kind === 'exact' || c.kind === 'prefix') && semiJoin(c)) {
+        q.whereIn('m.id', conditionRows(c).clearSelect().select('memo_id'));
+      } else {
+        check(q, c);
+      }
+    }
+    for (const text of planSearch(query.q ?? '').substrings) {
+      const pattern = `%${escapeLike(text)}%`;
+      q.where((w) => w.where('m.title', 'like', pattern).orWhere('m.content', 'like', pattern));
+    }
+    return q;
+  }
+
+  // EXISTS stays a per-row probe: converted to IN, it would become a semi-join that may again
+  // materialise all postings of a common term.
+  async function run<T>(q: Knex.QueryBuilder): Promise<T[]> {
+    const { sql, bindings } = q.toSQL();
+    const [rows] = (await db.raw(`SET STATEMENT optimizer_switch='exists_to_in=off' FOR ${sql}`, [
+      ...bindings,
+    ])) as [T[]];
+    return rows;
+  }
+
+  async function search(query: ListQuery, forced?: SearchDriver): Promise<MemoRow[]> {
+    const conditions = searchConditions(query);
+    if (conditions.length === 0) return [];
+    const wanted = query.limit + 1;
+    let driver = forced;
+    let semiJoin = (_c: SearchCondition): boolean => false;
+    const tokens = new Map<number, string[]>();
+    const leadTokens = async (i: number): Promise<string[]> => {
+      const c = conditions[i];
+      if (!tokens.has(i)) tokens.set(i, c.kind === 'prefix' ? await prefixTokens(c.prefix) : []);
+      return tokens.get(i) ?? [];
+    };
+    if (driver === undefined) {
+      const { rows, total } = await estimate(conditions);
+      // Only a common prefix needs its tokens: a rare one is collected whole in a few ms.
+      await Promise.all(
+        conditions.map((c, i) =>
+          c.kind === 'prefix' && rows[i] > SEMI_JOIN_MAX_ROWS ? leadTokens(i) : undefined,
+        ),
+      );
+      const branches = conditions.map((c, i) =>
+        c.kind === 'prefix' ? (tokens.get(i)?.length ?? Infinity) : 1,
+      );
+      const terms = rows.filter((_, i) => conditions[i].kind === 'exact' || conditions[i].kind === 'prefix');
+      // Several rare terms: intersecting their postings beats walking one and probing the others.
+      driver =
+        terms.length > 1 && terms.every((r) => r <= SEMI_JOIN_MAX_ROWS)
+          ? { kind: 'intersect' }
+          : chooseDriver(conditions, rows, total, wanted, branches);
+      const small = new Set(conditions.filter((_, i) => rows[i] <= SEMI_JOIN_MAX_ROWS));
+      semiJoin = (c) => small.has(c);
+    }
+    const columns = COLUMNS.map((c) => `m.${c}`);
+    if (driver.kind === 'intersect') {
+      // walk() with every term a semi-join and no forced index: the optimizer's own plan.
+      const q = db('memos as m');
+      for (const c of conditions) {
+        if (c.kind === 'exact' || c.kind === 'prefix') {
+          q.whereIn('m.id', conditionRows(c).clearSelect().select('memo_id'));
+        } else if (c.kind === 'tag') {
+          q.whereIn('m.id', conditionRows(c).clearSelect().select('memo_id'));
+        } else {
+          q.where(`m.${c.column}`, c.value);
+        }
+      }
+      if (query.after !== undefined) q.where('m.id', '<', query.after);
+      for (const text of planSearch(query.q ?? '').substrings) {
+        const pattern = `%${escapeLike(text)}%`;
+        q.where((w) => w.where('m.title', 'like', pattern).orWhere('m.content', 'like', pattern));
+      }
+      return q.select(columns).orderBy('m.id', 'desc').limit(wanted);
+    }
+    if (driver.kind === 'scan')
+      return run(walk(query, conditions, undefined, semiJoin).select(columns).limit(wanted));
+    const lead = conditions[driver.condition];
+    if (driver.kind === 'collect' || lead.kind !== 'prefix') {
+      return run(walk(query, conditions, lead, semiJoin).select(columns).limit(wanted));
+    }
+    // An ordered prefix: one id-descending walk per token, each stopping at `wanted` rows,
+    // merged; a memo holding several of the tokens comes once. Then the rows, by id.
+    const list = await leadTokens(driver.condition);
+    if (list.length === 0) return [];
+    const walks = list.map((token) =>
+      walk(query, conditions, { kind: 'token', token }, semiJoin, lead).select('m.id').limit(wanted).toSQL(),
+    );
+    const [ids] = (await db.raw(
+      `SET STATEMENT optimizer_switch='exists_to_in=off' FOR SELECT DISTINCT id FROM (${walks
+        .map((w) => `(${w.sql})`)
+        .join(' UNION ALL ')}) AS u ORDER BY id DESC LIMIT ?`,
+      [...walks.flatMap((w) => [...w.bindings]), wanted],
+    )) as [{ id: number }[]];
+    if (ids.length === 0) return [];
+    return db('memos')
+      .select(COLUMNS)
+      .whereIn(
+        'id',
+        ids.map((r) => r.id),
+      )
+      .orderBy('id', 'desc');
+  }
+
   return {
     async findById(id: number, conn: Knex | Knex.Transaction = db): Promise<Memo | undefined> {
       const rows: MemoRow[] = await conn('memos').select(COLUMNS).where({ id });
@@ -179,8 +517,10 @@ export function createMemoRepository(db: Knex) {
      * One page in id-descending order, fetching limit + 1 rows so the caller knows whether
      * another page exists. Keyset on the primary key: new memos get higher ids and land before
      * the first page, so paging on never repeats or skips a row that existed when it began.
+     * A search picks its driving index first (see chooseDriver); `options.driver` forces one.
      */
-    async list(query: ListQuery): Promise<Memo[]> {
+    async list(query: ListQuery, options: { driver?: SearchDriver } = {}): Promise<Memo[]> {
+      if (query.q !== undefined) return withTags(await search(query, options.driver));
       const q = db('memos as m').select(COLUMNS.map((c) => `m.${c}`));
       if (query.after !== undefined) q.where('m.id', '<', query.after);
       if (query.priority !== undefined) q.where('m.priority', query.priority);
@@ -188,20 +528,6 @@ export function createMemoRepository(db: Knex) {
       if (query.author !== undefined) q.where('m.author', query.author);
       if (query.tag !== undefined) {
         q.whereIn('m.id', db('memo_tags').select('memo_id').where('tag', query.tag));
-      }
-      if (query.q !== undefined) {
-        const plan = planSearch(query.q);
-        if (plan.terms.length === 0) return [];
-        for (const term of plan.terms) {
-          const postings = db('memo_tokens').select('memo_id');
-          if (term.kind === 'exact') postings.where('token', term.token);
-          else postings.where('token', 'like', `${escapeLike(term.prefix)}%`);
-          q.whereIn('m.id', postings);
-        }
-        for (const text of plan.substrings) {
-          const pattern = `%${escapeLike(text)}%`;
-          q.where((w) => w.where('m.title', 'like', pattern).orWhere('m.content', 'like', pattern));
-        }
       }
       const rows: MemoRow[] = await q.orderBy('m.id', 'desc').limit(query.limit + 1);
       return withTags(rows);

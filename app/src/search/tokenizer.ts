@@ -21,9 +21,19 @@
  *     (a bigram starting with it, or the unigram of a run's end);
  *   - bigrams say that the pieces occur, not that they are adjacent, so CJK runs are verified
  *     with LIKE on the candidate rows only: the index decides which rows, the LIKE only confirms.
- * Each term becomes an `id IN (SELECT memo_id FROM memo_tokens WHERE ...)` semi-join, combined
- * with the other filters and the keyset condition on id; so the cost follows the number of
- * matching postings, not the number of memos.
+ * Reading a page (app/src/memos/repository.ts, chooseDriver): a page is the newest limit + 1
+ * matches below the cursor, so the cheapest plan walks something already in id-descending order
+ * and stops early. From the optimizer's row estimates (one EXPLAIN of all terms and filters) the
+ * repository picks the driver that reaches the fewest rows:
+ *   - an exact token, a tag, or a filter column: its index backwards, (token, memo_id),
+ *     (tag, memo_id) or (priority|category|author, id); the other conditions are probed per row
+ *     (EXISTS on a key), so a common term stops after a few hundred postings;
+ *   - a common prefix of a few tokens: one such walk per token, merged; a prefix of many tokens,
+ *     or all terms common: memos' primary key backwards, every term probed;
+ *   - a rare prefix: all its postings collected and sorted (few by definition); several rare
+ *     terms: semi-joins the optimizer intersects before it reads a memo.
+ * Letting the optimizer plan `id IN (SELECT ...)` for every case materialised every posting of
+ * a common term and sorted them: 30-850 ms at 1,000,000 memos where the walks take a few ms.
  */
 
 export const MAX_TOKEN_LENGTH = 64;
