@@ -5,7 +5,7 @@ import type { Context } from './context';
 
 export interface AppServerOptions {
   readonly database: string;
-  /** off: Redis points at a closed port, the service's own "Redis is down" path (see report). */
+  /** off: CACHE_TTL_SECONDS=0, the service's own switch (no Redis command for memos at all). */
   readonly cache: 'on' | 'off';
   readonly relay?: 'on' | 'off';
   readonly topic?: string;
@@ -27,7 +27,6 @@ export const REDIS_PREFIX = 'bench:';
 
 /** Starts the memo service in a child process, configured only through its environment variables. */
 export async function startApp(ctx: Context, options: AppServerOptions): Promise<ServerChild> {
-  const redisPort = options.cache === 'on' ? SERVICES.redis.port : await closedPort();
   const port = await closedPort();
   return startServer('app-server.ts', {
     cpuProfDir: ctx.cpuProfDir,
@@ -41,7 +40,8 @@ export async function startApp(ctx: Context, options: AppServerOptions): Promise
       DB_NAME: options.database,
       DB_POOL_MAX: String(options.poolMax ?? 10),
       REDIS_HOST: SERVICES.redis.host,
-      REDIS_PORT: String(redisPort),
+      REDIS_PORT: String(SERVICES.redis.port),
+      CACHE_TTL_SECONDS: options.cache === 'on' ? '300' : '0',
       KAFKA_BROKERS: SERVICES.kafka.broker,
       KAFKA_TOPIC: options.topic ?? 'memo_bench_events',
       KAFKA_CLIENT_ID: 'memo-bench',
