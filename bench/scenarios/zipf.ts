@@ -67,7 +67,8 @@ export function modelledHitRatio(requestsPerSecond: number, ttlSeconds: number):
     const life =
       writes > 0 && Number.isFinite(ttlSeconds) ? Math.expm1(writes * ttlSeconds) / writes : ttlSeconds;
     const perMiss = reads * life;
-    h += p * (perMiss / (1 + perMiss));
+    // A hot key's entry may outlive every horizon (life overflows): all its reads hit.
+    h += p * (Number.isFinite(perMiss) ? perMiss / (1 + perMiss) : 1);
   }
   return h;
 }
