@@ -36,7 +36,8 @@ const load = (l: number[]): string => l.map((v) => v.toFixed(2)).join(' / ');
 /** BENCHMARKS.md: the latest run, its machine, a summary table, then every scenario's section. */
 export function renderMarkdown(run: RunReport, scenarios: readonly ScenarioRecord[]): string {
   const m = run.machine;
-  const busy = Math.max(m.loadAverageBefore[0], m.loadAverageAfter[0]) > m.cpuCount * 0.25;
+  // Only the load before the run says whether other work competed: the load after it is mostly the benchmark's own.
+  const busy = m.loadAverageBefore[0] > m.cpuCount * 0.25;
   const headlines: (Headline & { id: number })[] = scenarios.flatMap((s) =>
     (s.output?.headlines ?? []).map((h) => ({ ...h, id: s.id })),
   );
