@@ -1,6 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import {
   createTestDatabase,
@@ -9,6 +8,7 @@ import {
   TEST_REDIS,
   TestDatabase,
 } from '../support/services';
+import { freePort } from '../support/ports';
 
 interface Reply {
   status: number;
@@ -48,15 +48,6 @@ function send(
     );
     req.on('error', reject);
     req.end(payload);
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
   });
 }
 

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
+import { freePort } from './ports';
 
 /**
  * A throw-away redis-server on 127.0.0.1 that a test may kill and restart, so "Redis down" is
@@ -9,17 +10,6 @@ export interface ScratchRedis {
   readonly port: number;
   start(): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
