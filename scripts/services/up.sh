@@ -11,21 +11,8 @@ set -euo pipefail
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 UP_WAIT_SECONDS="${UP_WAIT_SECONDS:-60}"
 
-say() { printf '%-8s %s\n' "$1:" "$2"; }
-fail() {
-  say "$1" "FAILED: $2" >&2
-  exit 1
-}
-
-as_root() {
-  if [[ "$(id -u)" == "0" ]]; then
-    "$@"
-  elif command -v sudo >/dev/null; then
-    sudo -n "$@"
-  else
-    return 1
-  fi
-}
+# shellcheck source=scripts/lib/common.sh
+source "${SCRIPT_DIR}/../lib/common.sh"
 
 # Installs the Debian packages whose command is missing, with one apt-get update at most, so a
 # machine that already has everything never touches the network.

@@ -17,21 +17,8 @@ ROOT_DIR="$(cd "${SCRIPT_DIR}/../.." && pwd)"
 TOOLS_DIR="${TOOLS_DIR:-${ROOT_DIR}/.services/tools}"
 BIN_DIR="${TOOLS_DIR}/bin"
 
-say() { printf '%-10s %s\n' "$1:" "$2"; }
-fail() {
-  say "$1" "FAILED: $2" >&2
-  exit 1
-}
-
-as_root() {
-  if [[ "$(id -u)" == "0" ]]; then
-    "$@"
-  elif command -v sudo >/dev/null; then
-    sudo -n "$@"
-  else
-    return 1
-  fi
-}
+# shellcheck source=scripts/lib/common.sh
+source "${SCRIPT_DIR}/../lib/common.sh"
 
 apt_updated=0
 apt_update_once() {
