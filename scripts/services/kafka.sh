@@ -5,6 +5,7 @@
 #   scripts/services/kafka.sh fetch    assemble .services/kafka/libs (Maven; skipped when current)
 #   scripts/services/kafka.sh start    start a broker in the background, wait until it serves
 #   scripts/services/kafka.sh stop     SIGTERM, then SIGKILL after KAFKA_STOP_TIMEOUT seconds
+#   scripts/services/kafka.sh kill     SIGKILL at once (a crash: no controlled shutdown, no flush)
 #   scripts/services/kafka.sh status   exit 0 when running, 3 when not
 #
 # Environment (all optional), so a test can run a second broker beside the shared one:
@@ -201,6 +202,36 @@ cmd_stop() {
   log "stopped (pid ${pid})"
 }
 
+cmd_kill() {
+  local pid
+  if ! pid="$(running_pid)"; then
+    rm -f "${PID_FILE}"
+    log "not running"
+    return 0
+  fi
+  kill -KILL "${pid}" 2>/dev/null || true
+  # Gone means the ports are free again, so a restart right after cannot find them taken. The
+  # JVM's main thread turns zombie before its other threads (and sockets) are torn down, so a
+  # zombie counts as gone only once it is alone; one an init never reaps holds no ports.
+  local waited=0
+  while kill -0 "${pid}" 2>/dev/null &&
+    ! [[ "$(awk '{print $3}' "/proc/${pid}/stat" 2>/dev/null)" == "Z" &&
+      "$(find "/proc/${pid}/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)" -le 1 ]]; do
+    ((waited < 300)) || die "pid ${pid} still alive 30 s after SIGKILL"
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  for port in "${KAFKA_PORT}" "${KAFKA_CONTROLLER_PORT}"; do
+    while port_open "${port}"; do
+      ((waited < 300)) || die "port ${port} still open 30 s after SIGKILL of pid ${pid}"
+      sleep 0.1
+      waited=$((waited + 1))
+    done
+  done
+  rm -f "${PID_FILE}"
+  log "killed (pid ${pid})"
+}
+
 cmd_status() {
   local pid
   if pid="$(running_pid)" && port_open "${KAFKA_PORT}"; then
@@ -215,9 +246,10 @@ case "${1:-}" in
 fetch) cmd_fetch ;;
 start) cmd_start ;;
 stop) cmd_stop ;;
+kill) cmd_kill ;;
 status) cmd_status ;;
 *)
-  echo "usage: $0 {fetch|start|stop|status}" >&2
+  echo "usage: $0 {fetch|start|stop|kill|status}" >&2
   exit 2
   ;;
 esac

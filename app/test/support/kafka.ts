@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -101,6 +101,8 @@ export interface ReceivedEvent {
   readonly key: string;
   readonly partition: number;
   readonly offset: string;
+  /** The message value exactly as stored (UTF-8), to compare byte for byte with the outbox. */
+  readonly payload: string;
   readonly value: {
     readonly event_id: string;
     readonly event_type: string;
@@ -139,11 +141,13 @@ export async function collectEvents(brokers: readonly string[], topic: string): 
   });
   await consumer.run({
     eachMessage: async ({ partition, message }) => {
+      const payload = message.value?.toString() ?? 'null';
       events.push({
         key: message.key?.toString() ?? '',
         partition,
         offset: message.offset,
-        value: JSON.parse(message.value?.toString() ?? 'null') as ReceivedEvent['value'],
+        payload,
+        value: JSON.parse(payload) as ReceivedEvent['value'],
       });
     },
   });
@@ -187,6 +191,7 @@ export function readWithKcat(brokers: readonly string[], topic: string): Receive
         key: m.key,
         partition: m.partition,
         offset: String(m.offset),
+        payload: m.payload,
         value: JSON.parse(m.payload) as ReceivedEvent['value'],
       };
     });
@@ -244,8 +249,21 @@ export class PrivateBroker {
     this.run('start', keepData ? { KAFKA_KEEP_DATA: '1' } : {});
   }
 
+  /**
+   * start() without blocking the event loop (spawnSync would), for a restart while a load runs
+   * in this process.
+   */
+  startAsync(keepData = false): Promise<void> {
+    return this.runAsync('start', keepData ? { KAFKA_KEEP_DATA: '1' } : {});
+  }
+
   stop(): void {
     this.run('stop');
+  }
+
+  /** SIGKILL, as a crash or the OOM killer: no controlled shutdown, nothing flushed. */
+  kill(): Promise<void> {
+    return this.runAsync('kill');
   }
 
   private run(command: string, extra: NodeJS.ProcessEnv = {}): void {
@@ -257,5 +275,27 @@ export class PrivateBroker {
     if (out.status !== 0) {
       throw new Error(`kafka.sh ${command} failed (${out.status}): ${out.stdout}\n${out.stderr}`);
     }
+  }
+
+  private runAsync(command: string, extra: NodeJS.ProcessEnv = {}): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('bash', [KAFKA_SH, command], {
+        env: { ...this.env, ...extra },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0) resolve();
+        else reject(new Error(`kafka.sh ${command} failed (${code ?? signal}): ${output}`));
+      });
+    });
   }
 }
