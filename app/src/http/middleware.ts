@@ -73,12 +73,23 @@ const CONNECTION_CODES = new Set([
   'EHOSTUNREACH',
   'ENOTFOUND',
   'PROTOCOL_CONNECTION_LOST',
+  // A MariaDB shutting down refuses new sessions and kills the running ones with these.
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
 ]);
 
 /** The database being away is not the server's bug: 503 tells clients and gateways to retry. */
 function isDependencyDown(err: unknown): boolean {
-  const e = err as { name?: unknown; code?: unknown };
-  return e?.name === 'KnexTimeoutError' || (typeof e?.code === 'string' && CONNECTION_CODES.has(e.code));
+  const e = err as { name?: unknown; code?: unknown; fatal?: unknown };
+  // mysql2 marks fatal every error after which the connection is unusable. A transaction whose
+  // connection died mid-way (the database stopped or crashed) fails with the ROLLBACK's error,
+  // "Can't add new command when connection is in closed state", which has no code at all:
+  // without this it was a 500.
+  return (
+    e?.name === 'KnexTimeoutError' ||
+    e?.fatal === true ||
+    (typeof e?.code === 'string' && CONNECTION_CODES.has(e.code))
+  );
 }
 
 function isClientHttpError(
