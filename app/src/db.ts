@@ -4,6 +4,9 @@ import type { DatabaseConfig } from './config';
 import { Logger, silentLogger } from './logger';
 import type { PoolStats } from './metrics';
 
+/** The longest a request waits for a pooled connection before it fails (503) instead of queueing. */
+export const DB_ACQUIRE_TIMEOUT_MS = 3000;
+
 export interface DbOptions {
   /** Milliseconds a request waits for a pooled connection before failing fast. */
   readonly acquireTimeoutMs?: number;
@@ -45,7 +48,7 @@ export function createDb(config: DatabaseConfig, options: DbOptions = {}): Knex 
     },
     // A request must not queue behind a dead database for the default 60 s; it fails and the
     // client (or the readiness probe) learns quickly.
-    acquireConnectionTimeout: options.acquireTimeoutMs ?? 3000,
+    acquireConnectionTimeout: options.acquireTimeoutMs ?? DB_ACQUIRE_TIMEOUT_MS,
     migrations: migrationConfig(),
     log: knexLog(options.logger ?? silentLogger),
   });
