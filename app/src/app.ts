@@ -6,6 +6,7 @@ import { createMemoCache } from './cache';
 import type { Config } from './config';
 import { poolStats } from './db';
 import { createHealth, healthRoutes } from './health';
+import { HttpProblem } from './http/errors';
 import { errorMiddleware, observeMiddleware, RequestState } from './http/middleware';
 import { rateLimit } from './http/rate-limit';
 import { cors, securityHeaders } from './http/security';
@@ -63,13 +64,48 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
   app.use(cors(config.corsOrigins));
   for (const router of [health$, ops, docs]) {
     app.use(router.routes());
-    app.use(router.allowedMethods({ throw: true }));
+    app.use(methodNotAllowed(router));
   }
   // Probes, scrapes and docs are not rate limited: only the API behind them is.
   const limited = rateLimit({ redis: gate, perMinute: config.rateLimitPerMinute, metrics, logger });
   app.use(async (ctx, next) => (ctx.path.startsWith('/api/') ? limited(ctx, next) : next()));
   app.use(api.routes());
-  app.use(api.allowedMethods({ throw: true }));
-  app.on('error', (err: unknown) => logger.error('unhandled koa error', { error: err }));
+  app.use(methodNotAllowed(api));
+  app.on('error', (err: unknown) => {
+    const code = (err as { code?: unknown })?.code;
+    // Bytes Node's HTTP parser rejects (HPE_*) or a client hanging up mid-request reach Koa as
+    // socket errors: the client's fault, worth a warning, not an error alert for this service.
+    if (typeof code === 'string' && (code.startsWith('HPE_') || code === 'ECONNRESET' || code === 'EPIPE')) {
+      logger.warn('client connection error', { code, error: (err as Error).message });
+      return;
+    }
+    logger.error('unhandled koa error', { error: err });
+  });
   return app;
+}
+
+/**
+ * The router's answer to a method it has no route for, as a problem. Its own throwing variant
+ * answers a method no route uses at all (TRACE, PROPFIND ...) with 501, which http-errors marks
+ * as not for clients, so it reached them as a 500 logged as a server failure. A method the
+ * client should not have used is a 405 naming the allowed ones; a path no route matches, a 404.
+ */
+function methodNotAllowed(router: Router): ReturnType<Router['allowedMethods']> {
+  const allowedMethods = router.allowedMethods();
+  return async (ctx, next) => {
+    await allowedMethods(ctx, next);
+    if ((ctx.status !== 405 && ctx.status !== 501) || ctx.body != null) return;
+    const allow = ctx.response.get('Allow');
+    if (allow === '') {
+      ctx.remove('Allow');
+      throw new HttpProblem(404, 'Not Found', `No route for ${ctx.method} ${ctx.path}`);
+    }
+    throw new HttpProblem(
+      405,
+      'Method Not Allowed',
+      `${ctx.method} is not allowed on ${ctx.path}; allowed: ${allow}`,
+      [],
+      { Allow: allow },
+    );
+  };
 }

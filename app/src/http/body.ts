@@ -19,15 +19,24 @@ export async function readJsonBody(ctx: Context, limit = BODY_LIMIT_BYTES): Prom
 
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      // Stop reading: the remaining bytes are discarded by Node when the response ends.
-      ctx.req.unpipe();
-      ctx.set('Connection', 'close');
-      throw tooLarge(limit);
+  try {
+    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) {
+        // Stop reading: the remaining bytes are discarded by Node when the response ends.
+        ctx.req.unpipe();
+        ctx.set('Connection', 'close');
+        throw tooLarge(limit);
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (err) {
+    if (err instanceof HttpProblem) throw err;
+    // The client hung up before sending the body it announced (Content-Length larger than what
+    // came, a cut chunked stream). Node reports that as an "aborted" ECONNRESET, which the error
+    // middleware would take for the database being away: a 503 logged as a server failure for
+    // what is a broken request. Nobody is left to read this answer; it is for logs and metrics.
+    throw new HttpProblem(400, 'Bad Request', 'The request body ended before it was complete');
   }
   if (size === 0) throw new HttpProblem(400, 'Bad Request', 'The request body is empty; send a JSON object');
   let text: string;

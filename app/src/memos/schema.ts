@@ -47,6 +47,13 @@ type Field = (typeof FIELDS)[number];
 
 const chars = (s: string): number => [...s].length;
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/*
+ * With the u flag a surrogate range matches only unpaired halves. Such a string has no UTF-8
+ * form: the driver writes each as U+FFFD, so the stored text would differ from what was sent, and
+ * two different tags (["\ud800", "\udfff"]) became the same key and a duplicate-key 500.
+ */
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+const NOT_UNICODE = 'must be valid Unicode text (no unpaired surrogate escapes)';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -61,6 +68,10 @@ function text(
 ): string | undefined {
   if (typeof value !== 'string') {
     errors.push({ field, message: 'must be a string' });
+    return undefined;
+  }
+  if (LONE_SURROGATE.test(value)) {
+    errors.push({ field, message: NOT_UNICODE });
     return undefined;
   }
   const trimmed = value.trim();
@@ -86,6 +97,10 @@ function validateField(field: Field, value: unknown, errors: FieldError[]): unkn
     case 'content':
       if (typeof value !== 'string') {
         errors.push({ field, message: 'must be a string' });
+        return undefined;
+      }
+      if (LONE_SURROGATE.test(value)) {
+        errors.push({ field, message: NOT_UNICODE });
         return undefined;
       }
       if (Buffer.byteLength(value, 'utf8') > LIMITS.contentBytes) {
