@@ -13,12 +13,15 @@ import {
 import {
   containerResources,
   emptyDir,
-  imageTag,
+  MAX_TOPIC_PARTITIONS,
   podDisruptionBudget,
   podFqdn,
   requireDnsLabel,
+  requireDnsSubdomain,
   requireInteger,
+  requireNamespace,
   requirePinnedImage,
+  requireResources,
   resolveNamespace,
   scrapeAnnotations,
   sidecarSecurityContext,
@@ -233,20 +236,39 @@ export class KafkaCluster
     this.name = props.name ?? 'memo-kafka';
     requireDnsLabel(OWNER, 'name', this.name, 52);
     this.namespace = resolveNamespace(this, props.namespace);
+    requireNamespace(OWNER, 'namespace', this.namespace);
     this.image = props.image ?? 'apache/kafka:3.9.1';
-    requirePinnedImage(OWNER, 'image', this.image);
+    const version = requirePinnedImage(OWNER, 'image', this.image, 'apache/kafka:3.9.1');
     this.replicas = props.replicas ?? 1;
-    requireInteger(OWNER, 'replicas', this.replicas, 1, 9);
+    // An even voter count tolerates no more failures than one voter fewer, and two voters
+    // tolerate none: every node is a controller voter here.
+    if (
+      !Number.isInteger(this.replicas) ||
+      this.replicas < 1 ||
+      this.replicas > 9 ||
+      this.replicas % 2 === 0
+    ) {
+      throw new Error(
+        `${OWNER}: replicas must be an odd integer 1..9 (the KRaft quorum of n voters survives (n-1)/2 failures), got ${this.replicas}`,
+      );
+    }
     this.resources = props.resources ?? ResourcePreset.MEDIUM;
+    requireResources(OWNER, 'resources', this.resources, 256, 'the JVM heap is half of it, at least 128 MiB');
     this.storageGiB = props.storageGiB ?? 10;
     requireInteger(OWNER, 'storageGiB', this.storageGiB, 1);
     this.storageClassName = props.storageClassName;
+    if (this.storageClassName !== undefined) {
+      requireDnsSubdomain(OWNER, 'storageClassName', this.storageClassName);
+    }
     this.spreadAcrossZones = props.spreadAcrossZones ?? false;
     this.clusterDomain = props.clusterDomain ?? 'cluster.local';
+    // It ends up in the advertised listeners and the start script: only a plain domain may go there.
+    requireDnsSubdomain(OWNER, 'clusterDomain', this.clusterDomain);
     const logRetentionHours = props.logRetentionHours ?? 168;
-    requireInteger(OWNER, 'logRetentionHours', logRetentionHours, 1);
+    // log.retention.hours is a Java int.
+    requireInteger(OWNER, 'logRetentionHours', logRetentionHours, 1, 2_147_483_647);
     this.clusterId = props.clusterId ?? KafkaCluster.deriveClusterId(this.namespace, this.name);
-    if (!/^[A-Za-z0-9_-]{22}$/.test(this.clusterId)) {
+    if (typeof this.clusterId !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(this.clusterId)) {
       throw new Error(
         `${OWNER}: clusterId must be 22 characters of base64url (16 bytes), got '${this.clusterId}'`,
       );
@@ -294,7 +316,7 @@ export class KafkaCluster
       name: 'kafka',
       instance: this.name,
       component: 'events',
-      version: imageTag(this.image),
+      version,
     };
     const selector = selectorLabels(this.identity);
     this.podSelectorLabels = selector;
@@ -393,7 +415,7 @@ export class KafkaCluster
         `${OWNER}.addTopic: name must be 1-249 characters of a-z, A-Z, 0-9, '.', '_' and '-' (not '.' or '..'), got '${name}'`,
       );
     }
-    requireInteger(OWNER, 'addTopic: partitions', options.partitions, 1, 10_000);
+    requireInteger(`${OWNER}.addTopic`, 'partitions', options.partitions, 1, MAX_TOPIC_PARTITIONS);
     const replicationFactor = options.replicationFactor ?? this.replicationFactor;
     if (!Number.isInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > this.replicas) {
       throw new Error(
@@ -402,11 +424,22 @@ export class KafkaCluster
     }
     const config = { ...(options.config ?? {}) };
     for (const [key, value] of Object.entries(config)) {
-      if (!/^[a-z][a-z0-9.]*$/.test(key) || !/^[^\s,=]+$/.test(value)) {
+      // The value lands inside single quotes in the Job's script: no quote may close them.
+      if (!/^[a-z][a-z0-9.]*$/.test(key) || typeof value !== 'string' || !/^[^\s,=']+$/.test(value)) {
         throw new Error(
           `${OWNER}.addTopic: config entries must be 'name.like.this' = value without spaces, got '${key}=${value}'`,
         );
       }
+    }
+    // With acks=all a producer needs min.insync.replicas live replicas; more than the topic has
+    // means every such write fails with NOT_ENOUGH_REPLICAS.
+    const minInSyncSetting = config['min.insync.replicas'];
+    const minInSync = Number(minInSyncSetting ?? this.minInSyncReplicas);
+    if (!Number.isInteger(minInSync) || minInSync < 1 || minInSync > replicationFactor) {
+      const source = minInSyncSetting === undefined ? 'the cluster default' : "config['min.insync.replicas']";
+      throw new Error(
+        `${OWNER}.addTopic: min.insync.replicas of topic '${name}' (${source}) must be an integer between 1 and its replicationFactor (${replicationFactor}), got ${minInSyncSetting ?? minInSync}`,
+      );
     }
     const jobName = topicJobName(this.name, name);
     const collision = this.topics.find((t) => t.name === name || topicJobName(this.name, t.name) === jobName);

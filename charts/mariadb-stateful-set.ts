@@ -15,13 +15,15 @@ import {
 import {
   containerResources,
   emptyDir,
-  imageTag,
   podDisruptionBudget,
   podFqdn,
   requireCronSchedule,
   requireDnsLabel,
+  requireDnsSubdomain,
   requireInteger,
+  requireNamespace,
   requirePinnedImage,
+  requireResources,
   resolveNamespace,
   scrapeAnnotations,
   sidecarSecurityContext,
@@ -217,14 +219,26 @@ export class MariaDbStatefulSet
     this.name = props.name ?? 'memo-mariadb';
     requireDnsLabel(OWNER, 'name', this.name, 52);
     this.namespace = resolveNamespace(this, props.namespace);
+    requireNamespace(OWNER, 'namespace', this.namespace);
     this.image = props.image ?? 'mariadb:10.11.19';
-    requirePinnedImage(OWNER, 'image', this.image);
+    const version = requirePinnedImage(OWNER, 'image', this.image);
     this.replicas = props.replicas ?? 1;
     requireInteger(OWNER, 'replicas', this.replicas, 1, 9);
     this.resources = props.resources ?? ResourcePreset.SMALL;
+    // The buffer pool's 32 MiB floor must stay within half the limit (see innodbBufferPoolMiB).
+    requireResources(
+      OWNER,
+      'resources',
+      this.resources,
+      64,
+      'the 32 MiB InnoDB buffer pool floor is half of it',
+    );
     this.storageGiB = props.storageGiB ?? 5;
     requireInteger(OWNER, 'storageGiB', this.storageGiB, 1);
     this.storageClassName = props.storageClassName;
+    if (this.storageClassName !== undefined) {
+      requireDnsSubdomain(OWNER, 'storageClassName', this.storageClassName);
+    }
     this.databaseName = props.databaseName ?? 'memos';
     requireIdentifier('databaseName', this.databaseName);
     this.username = props.username ?? 'memo';
@@ -235,12 +249,23 @@ export class MariaDbStatefulSet
       );
     }
     this.secretName = props.existingSecretName ?? `${this.name}-credentials`;
-    requireDnsLabel(OWNER, 'existingSecretName', this.secretName, 253);
+    requireDnsSubdomain(OWNER, 'existingSecretName', this.secretName);
     const memoryLimitMiB = this.resources.memoryLimitMiB;
     this.maxConnections = props.maxConnections ?? Math.min(500, Math.max(50, Math.floor(memoryLimitMiB / 2)));
     requireInteger(OWNER, 'maxConnections', this.maxConnections, 10, 100_000);
     this.spreadAcrossZones = props.spreadAcrossZones ?? false;
     this.clusterDomain = props.clusterDomain ?? 'cluster.local';
+    // It ends up in the replicas' start script: only a plain domain may go there.
+    requireDnsSubdomain(OWNER, 'clusterDomain', this.clusterDomain);
+    // Checked even when backups are off, so a typo does not wait for the day they are turned on.
+    const backupOptions = {
+      schedule: props.backupSchedule ?? '0 3 * * *',
+      retention: props.backupRetention ?? 7,
+      storageGiB: props.backupStorageGiB ?? this.storageGiB,
+    };
+    requireCronSchedule(OWNER, 'backupSchedule', backupOptions.schedule);
+    requireInteger(OWNER, 'backupRetention', backupOptions.retention, 1, 1000);
+    requireInteger(OWNER, 'backupStorageGiB', backupOptions.storageGiB, 1);
 
     this.host = this.name;
     this.headlessServiceName = `${this.name}-headless`;
@@ -252,7 +277,7 @@ export class MariaDbStatefulSet
       name: 'mariadb',
       instance: this.name,
       component: 'database',
-      version: imageTag(this.image),
+      version,
     };
     const selector = selectorLabels(this.identity);
     this.podSelectorLabels = selector;
@@ -359,11 +384,7 @@ export class MariaDbStatefulSet
     }
 
     if (props.backupEnabled ?? true) {
-      const backup = this.addBackup({
-        schedule: props.backupSchedule ?? '0 3 * * *',
-        retention: props.backupRetention ?? 7,
-        storageGiB: props.backupStorageGiB ?? this.storageGiB,
-      });
+      const backup = this.addBackup(backupOptions);
       this.backupCronJob = backup.cronJob;
       this.backupClaim = backup.claim;
       this.backupConnections = backup.connections;
@@ -498,9 +519,6 @@ export class MariaDbStatefulSet
     claim: KubePersistentVolumeClaim;
     connections: Connections;
   } {
-    requireCronSchedule(OWNER, 'backupSchedule', options.schedule);
-    requireInteger(OWNER, 'backupRetention', options.retention, 1, 1000);
-    requireInteger(OWNER, 'backupStorageGiB', options.storageGiB, 1);
     const backupName = `${this.name}-backup`;
     const identity: ComponentIdentity = { ...this.identity, instance: backupName, component: 'backup' };
     const labels = recommendedLabels(identity);
@@ -594,7 +612,7 @@ export class MariaDbStatefulSet
 
 /** Database and user names go into SQL unquoted by the image's scripts: keep them plain. */
 function requireIdentifier(prop: string, value: string): void {
-  if (!/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(value)) {
+  if (typeof value !== 'string' || !/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(value)) {
     throw new Error(
       `${OWNER}: ${prop} must start with a letter and contain only letters, digits and '_' (at most 32 characters), got '${value}'`,
     );

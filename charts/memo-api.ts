@@ -14,6 +14,16 @@ import {
   Quantity,
   TopologySpreadConstraint,
 } from '../imports/k8s';
+import {
+  requireDnsSubdomain,
+  requireHostname,
+  requireNamespace,
+  requireOneOf,
+  requirePinnedImage,
+  requireResources,
+  requireSecretKeyRef,
+  requireServiceEndpoint,
+} from './backing-common';
 import { Connections } from './connections';
 import {
   AlertRule,
@@ -165,7 +175,11 @@ export interface MemoApiProps {
   readonly drainSeconds?: number;
 }
 
+const OWNER = 'MemoApi';
 const DEFAULT_IMAGE = 'memo-api:0.1.0';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
+/** Connections of the database the API leaves to others (exporter, probes, backup, admin). */
+const DB_RESERVED_CONNECTIONS = 10;
 const CONTAINER_PORT = 3000;
 const SERVICE_PORT = 80;
 const METRICS_PATH = '/metrics';
@@ -224,18 +238,67 @@ export class MemoApi extends Construct implements IMonitored {
     const rateLimitPerMinute = props.rateLimitPerMinute ?? 100;
 
     validateName('name', this.name);
+    requireNamespace(OWNER, 'namespace', this.namespace);
     const tag = pinnedTag('image', this.image);
     positiveInteger('replicas', this.replicas);
+    requireResources(OWNER, 'resources', this.resources);
     positiveInteger('dbPoolMax', dbPoolMax);
     positiveInteger('cacheTtlSeconds', cacheTtlSeconds);
     nonNegativeInteger('rateLimitPerMinute', rateLimitPerMinute);
     nonNegativeInteger('shutdownDelayMs', shutdownDelayMs);
     nonNegativeInteger('preStopDelaySeconds', preStopDelaySeconds);
     positiveInteger('drainSeconds', drainSeconds);
+    requireOneOf(OWNER, 'logLevel', props.logLevel ?? 'info', LOG_LEVELS);
+    if (props.ingressClassName !== undefined) {
+      requireDnsSubdomain(OWNER, 'ingressClassName', props.ingressClassName);
+    }
+    if (props.host !== undefined) {
+      requireHostname(OWNER, 'host', props.host);
+    }
+    if (props.clusterIssuer !== undefined) {
+      requireDnsSubdomain(OWNER, 'clusterIssuer', props.clusterIssuer);
+    }
     if (props.clusterIssuer !== undefined && props.host === undefined) {
       throw new Error(
         `MemoApi: clusterIssuer "${props.clusterIssuer}" needs a host (a certificate names a host), got host undefined`,
       );
+    }
+    if (props.tlsSecretName !== undefined) {
+      requireDnsSubdomain(OWNER, 'tlsSecretName', props.tlsSecretName);
+      if (props.clusterIssuer === undefined) {
+        throw new Error(
+          `MemoApi: tlsSecretName '${props.tlsSecretName}' is used only with a clusterIssuer (which fills that Secret), got clusterIssuer undefined`,
+        );
+      }
+    }
+    const kafkaTopic = props.kafkaTopic ?? 'memo_events';
+    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(kafkaTopic) || kafkaTopic === '.' || kafkaTopic === '..') {
+      throw new Error(
+        `MemoApi: kafkaTopic must be a Kafka topic name (1-249 of a-z, A-Z, 0-9, '.', '_', '-'), got '${kafkaTopic}'`,
+      );
+    }
+    const kafkaClientId = props.kafkaClientId ?? 'memo-api';
+    if (!/^[a-zA-Z0-9._-]{1,255}$/.test(kafkaClientId)) {
+      throw new Error(
+        `MemoApi: kafkaClientId must be 1-255 of a-z, A-Z, 0-9, '.', '_', '-' (it names the client in broker logs and quotas), got '${kafkaClientId}'`,
+      );
+    }
+    requireServiceEndpoint(OWNER, 'database', props.database);
+    requireSecretKeyRef(OWNER, 'database.passwordSecret', props.database.passwordSecret);
+    requireServiceEndpoint(OWNER, 'cache', props.cache);
+    requireSecretKeyRef(OWNER, 'cache.passwordSecret', props.cache.passwordSecret);
+    requireServiceEndpoint(OWNER, 'events', props.events);
+    for (const server of String(props.events.bootstrapServers).split(',')) {
+      const [host, port, extra] = server.split(':');
+      if (
+        extra !== undefined ||
+        !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(host) ||
+        !(Number(port) >= 1 && Number(port) <= 65535 && Number.isInteger(Number(port)))
+      ) {
+        throw new Error(
+          `MemoApi: events.bootstrapServers must be a comma-separated list of host:port, got '${props.events.bootstrapServers}'`,
+        );
+      }
     }
     if (props.autoscaling) {
       const a = props.autoscaling;
@@ -262,6 +325,15 @@ export class MemoApi extends Construct implements IMonitored {
           `MemoApi: corsOrigins entry "${origin}" is not a bare origin like https://example.com`,
         );
       }
+    }
+    // Every replica may open dbPoolMax connections; past max_connections the newest pods fail
+    // to connect. Ten are left for the exporter, probes, backups and an administrator.
+    const maxConnections = (props.database as { readonly maxConnections?: number }).maxConnections;
+    const peakReplicas = this.autoscaling?.maxReplicas ?? this.replicas;
+    if (maxConnections !== undefined && peakReplicas * dbPoolMax > maxConnections - DB_RESERVED_CONNECTIONS) {
+      throw new Error(
+        `MemoApi: dbPoolMax (${dbPoolMax}) x ${this.autoscaling ? 'autoscaling.maxReplicas' : 'replicas'} (${peakReplicas}) must be at most the database's maxConnections (${maxConnections}) minus ${DB_RESERVED_CONNECTIONS}, got ${peakReplicas * dbPoolMax}`,
+      );
     }
     // Kubernetes sends SIGKILL at the end of the grace period, which starts before preStop runs.
     this.terminationGracePeriodSeconds =
@@ -290,8 +362,8 @@ export class MemoApi extends Construct implements IMonitored {
       REDIS_PORT: String(cache.port),
       CACHE_TTL_SECONDS: String(cacheTtlSeconds),
       KAFKA_BROKERS: events.bootstrapServers,
-      KAFKA_TOPIC: props.kafkaTopic ?? 'memo_events',
-      KAFKA_CLIENT_ID: props.kafkaClientId ?? 'memo-api',
+      KAFKA_TOPIC: kafkaTopic,
+      KAFKA_CLIENT_ID: kafkaClientId,
       RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute),
       CORS_ORIGINS: (props.corsOrigins ?? []).join(','),
       SHUTDOWN_DELAY_MS: String(shutdownDelayMs),
@@ -675,12 +747,7 @@ function sha256(text: string): string {
 }
 
 function pinnedTag(prop: string, image: string): string {
-  const match = /^[^@\s]+:([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(image);
-  const tag = match?.[1];
-  if (tag === undefined || tag === 'latest' || image.endsWith('/')) {
-    throw new Error(`MemoApi: ${prop} must have a pinned tag (e.g. "memo-api:0.1.0"), got "${image}"`);
-  }
-  return tag;
+  return requirePinnedImage(OWNER, prop, image, DEFAULT_IMAGE);
 }
 
 function validateName(prop: string, value: string): void {

@@ -8,7 +8,8 @@ import { MANAGED_BY, MEMOSTACK_VERSION, PART_OF, recommendedLabels } from './lab
 import { MariaDbStatefulSet } from './mariadb-stateful-set';
 import { MemoApi } from './memo-api';
 import { MonitoringMode, MonitoringStack } from './monitoring-stack';
-import { Profile } from './profiles';
+import { MAX_TOPIC_PARTITIONS, requireInteger, requirePinnedImage } from './backing-common';
+import { Profile, validateProfile } from './profiles';
 import { RedisCache } from './redis-cache';
 
 export interface MemoStackProps {
@@ -50,6 +51,12 @@ export class MemoStack extends Chart {
     // No chart-wide namespace: it would also be stamped on the cluster-scoped Namespace object.
     super(scope, id, { disableResourceNameHashes: true });
     const profile = props.profile;
+    validateProfile(profile);
+    const eventPartitions = props.eventPartitions ?? 6;
+    requireInteger('MemoStack', 'eventPartitions', eventPartitions, 1, MAX_TOPIC_PARTITIONS);
+    if (props.apiImage !== undefined) {
+      requirePinnedImage('MemoStack', 'apiImage', props.apiImage, 'memo-api:0.1.0');
+    }
     this.profile = profile;
     const namespace = profile.namespace;
 
@@ -96,7 +103,7 @@ export class MemoStack extends Chart {
       storageClassName: profile.storageClassName,
       spreadAcrossZones: profile.spreadAcrossZones,
     });
-    this.events.addTopic('memo_events', { partitions: props.eventPartitions ?? 6 });
+    this.events.addTopic('memo_events', { partitions: eventPartitions });
 
     this.api = new MemoApi(this, 'api', {
       namespace,

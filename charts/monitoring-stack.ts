@@ -15,6 +15,15 @@ import {
   Quantity,
   Volume,
 } from '../imports/k8s';
+import {
+  requireDnsLabel,
+  requireDnsSubdomain,
+  requireLabels,
+  requireNamespace,
+  requirePinnedImage,
+  requirePort,
+  requireResources,
+} from './backing-common';
 import { Connections, NetworkPeer } from './connections';
 import { buildGrafanaDashboard, dashboardUid } from './dashboards/grafana-dashboard';
 import { IHasCredentials, IMonitored, MonitoringContribution, RequiredSecret } from './endpoints';
@@ -57,15 +66,24 @@ export class MonitoringMode {
   /** ServiceMonitor, PrometheusRule and dashboard ConfigMaps for a cluster running kube-prometheus-stack. */
   public static operator(options: OperatorModeOptions = {}): MonitoringMode {
     const release = options.release ?? 'kube-prometheus-stack';
-    if (!/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/.test(release)) {
+    if (typeof release !== 'string' || !/^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/.test(release)) {
       throw new Error(`MonitoringMode.operator: release must be a valid label value, got "${release}"`);
     }
+    const owner = 'MonitoringMode.operator';
+    const prometheusNamespace = options.prometheusNamespace ?? 'monitoring';
+    requireNamespace(owner, 'prometheusNamespace', prometheusNamespace);
+    const prometheusPodSelectorLabels = options.prometheusPodSelectorLabels ?? {
+      'app.kubernetes.io/name': 'prometheus',
+    };
+    requireLabels(owner, 'prometheusPodSelectorLabels', prometheusPodSelectorLabels);
+    const datasourceUid = options.datasourceUid ?? 'prometheus';
+    requireGrafanaUid(owner, 'datasourceUid', datasourceUid);
     return new MonitoringMode(
       'operator',
       release,
-      options.prometheusNamespace ?? 'monitoring',
-      options.prometheusPodSelectorLabels ?? { 'app.kubernetes.io/name': 'prometheus' },
-      options.datasourceUid ?? 'prometheus',
+      prometheusNamespace,
+      prometheusPodSelectorLabels,
+      datasourceUid,
     );
   }
 
@@ -152,6 +170,14 @@ export interface MonitoringStackProps {
   readonly grafanaAdminSecretName?: string;
 }
 
+const OWNER = 'MonitoringStack';
+const DEFAULT_IMAGES = {
+  prometheus: 'prom/prometheus:v2.55.1',
+  alertmanager: 'prom/alertmanager:v0.27.0',
+  grafana: 'grafana/grafana:11.3.1',
+} as const;
+/** Prometheus' own default scrape timeout; it may not exceed the scrape interval. */
+const SCRAPE_TIMEOUT_MS = 10_000;
 const PROMETHEUS_PORT = 9090;
 const ALERTMANAGER_PORT = 9093;
 const GRAFANA_PORT = 3000;
@@ -186,10 +212,18 @@ export class MonitoringStack extends Construct implements IHasCredentials {
 
   private readonly contributions: MonitoringContribution[] = [];
   private readonly alertWebhookUrl?: string;
+  private readonly prometheusVersion: string;
+  private readonly alertmanagerVersion: string;
+  private readonly grafanaVersion: string;
 
   public constructor(scope: Construct, id: string, props: MonitoringStackProps = {}) {
     super(scope, id);
     this.mode = props.mode ?? MonitoringMode.standalone();
+    if (!(this.mode instanceof MonitoringMode)) {
+      throw new Error(
+        `MonitoringStack: mode must be MonitoringMode.standalone() or MonitoringMode.operator({...}), got ${JSON.stringify(this.mode)}`,
+      );
+    }
     this.namespace = props.namespace ?? Chart.of(this).namespace ?? 'memo';
     this.namePrefix = props.namePrefix ?? 'memo';
     this.prometheusName = `${this.namePrefix}-prometheus`;
@@ -201,20 +235,26 @@ export class MonitoringStack extends Construct implements IHasCredentials {
     this.grafanaAdminSecretName = props.grafanaAdminSecretName ?? `${this.grafanaName}-credentials`;
     this.alertWebhookUrl = props.alertWebhookUrl;
 
-    if (!/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/.test(this.namePrefix)) {
+    if (typeof this.namePrefix !== 'string' || !/^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$/.test(this.namePrefix)) {
       throw new Error(
         `MonitoringStack: namePrefix must be a DNS label of at most 32 characters, got "${this.namePrefix}"`,
       );
     }
+    requireNamespace(OWNER, 'namespace', this.namespace);
     for (const [prop, value] of [
       ['retention', this.retention],
       ['scrapeInterval', this.scrapeInterval],
     ] as const) {
-      if (!/^([0-9]+(ms|s|m|h|d|w|y))+$/.test(value)) {
+      if (durationMs(value) === undefined) {
         throw new Error(
           `MonitoringStack: ${prop} must be a Prometheus duration like "15d" or "30s", got "${value}"`,
         );
       }
+    }
+    if (durationMs(this.scrapeInterval) === 0) {
+      throw new Error(
+        `MonitoringStack: scrapeInterval must be longer than zero, got "${this.scrapeInterval}"`,
+      );
     }
     if (this.prometheusStorageGiB !== undefined) {
       if (!Number.isInteger(this.prometheusStorageGiB) || this.prometheusStorageGiB < 1) {
@@ -223,11 +263,48 @@ export class MonitoringStack extends Construct implements IHasCredentials {
         );
       }
     }
-    if (this.alertWebhookUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(this.alertWebhookUrl)) {
+    if (props.storageClassName !== undefined) {
+      requireDnsSubdomain(OWNER, 'storageClassName', props.storageClassName);
+    }
+    if (
+      this.alertWebhookUrl !== undefined &&
+      (typeof this.alertWebhookUrl !== 'string' ||
+        !/^https?:\/\/[^\s]+$/.test(this.alertWebhookUrl) ||
+        !URL.canParse(this.alertWebhookUrl))
+    ) {
       throw new Error(
         `MonitoringStack: alertWebhookUrl must be an http(s) URL, got "${this.alertWebhookUrl}"`,
       );
     }
+    // The URL is written into a ConfigMap, which is no place for a password.
+    const webhook = this.alertWebhookUrl === undefined ? undefined : new URL(this.alertWebhookUrl);
+    if (webhook !== undefined && (webhook.username !== '' || webhook.password !== '')) {
+      throw new Error(
+        `MonitoringStack: alertWebhookUrl must not carry credentials (it is stored in a ConfigMap), got "${webhook.protocol}//***@${webhook.host}${webhook.pathname}"`,
+      );
+    }
+    requireDnsSubdomain(OWNER, 'grafanaAdminSecretName', this.grafanaAdminSecretName);
+    this.prometheusVersion = requirePinnedImage(
+      OWNER,
+      'prometheusImage',
+      props.prometheusImage ?? DEFAULT_IMAGES.prometheus,
+      DEFAULT_IMAGES.prometheus,
+    );
+    this.alertmanagerVersion = requirePinnedImage(
+      OWNER,
+      'alertmanagerImage',
+      props.alertmanagerImage ?? DEFAULT_IMAGES.alertmanager,
+      DEFAULT_IMAGES.alertmanager,
+    );
+    this.grafanaVersion = requirePinnedImage(
+      OWNER,
+      'grafanaImage',
+      props.grafanaImage ?? DEFAULT_IMAGES.grafana,
+      DEFAULT_IMAGES.grafana,
+    );
+    requireResources(OWNER, 'prometheusResources', props.prometheusResources ?? ResourcePreset.SMALL);
+    requireResources(OWNER, 'alertmanagerResources', props.alertmanagerResources ?? ResourcePreset.MICRO);
+    requireResources(OWNER, 'grafanaResources', props.grafanaResources ?? ResourcePreset.SMALL);
 
     if (this.mode.kind === 'operator') {
       this.requiredSecrets = [];
@@ -266,6 +343,16 @@ export class MonitoringStack extends Construct implements IHasCredentials {
    */
   public monitor(component: IMonitored & { readonly connections?: Connections }): void {
     const c = component.monitoring;
+    // The component names a Prometheus job, a dashboard uid and file, and (operator mode) objects.
+    if (typeof c?.component !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/.test(c.component)) {
+      throw new Error(
+        `MonitoringStack.monitor: monitoring.component must be a lowercase DNS label of at most 40 characters, got "${c?.component}"`,
+      );
+    }
+    const owner = 'MonitoringStack.monitor';
+    requirePort(owner, `monitoring.scrape.port of "${c.component}"`, c.scrape?.port);
+    requireDnsLabel(owner, `monitoring.serviceName of "${c.component}"`, c.serviceName);
+    requireLabels(owner, `monitoring.podSelectorLabels of "${c.component}"`, c.podSelectorLabels);
     if (this.contributions.some((existing) => existing.component === c.component)) {
       throw new Error(`MonitoringStack.monitor: component "${c.component}" is already monitored`);
     }
@@ -337,7 +424,10 @@ export class MonitoringStack extends Construct implements IHasCredentials {
       global: {
         scrape_interval: this.scrapeInterval,
         evaluation_interval: this.scrapeInterval,
-        scrape_timeout: '10s',
+        scrape_timeout:
+          (durationMs(this.scrapeInterval) ?? SCRAPE_TIMEOUT_MS) < SCRAPE_TIMEOUT_MS
+            ? this.scrapeInterval
+            : '10s',
       },
       alerting: {
         alertmanagers: [{ static_configs: [{ targets: [`${this.alertmanagerName}:${ALERTMANAGER_PORT}`] }] }],
@@ -441,12 +531,12 @@ export class MonitoringStack extends Construct implements IHasCredentials {
       }));
   }
 
-  private identity(name: string, image: string, imageProp: string): ComponentIdentity {
+  private identity(name: string, version: string): ComponentIdentity {
     return {
       name,
       instance: `${this.namePrefix}-${name}`,
       component: 'monitoring',
-      version: imageTag(imageProp, image),
+      version,
     };
   }
 
@@ -463,8 +553,8 @@ export class MonitoringStack extends Construct implements IHasCredentials {
   }
 
   private addPrometheus(props: MonitoringStackProps): Connections {
-    const image = props.prometheusImage ?? 'prom/prometheus:v2.55.1';
-    const identity = this.identity('prometheus', image, 'prometheusImage');
+    const image = props.prometheusImage ?? DEFAULT_IMAGES.prometheus;
+    const identity = this.identity('prometheus', this.prometheusVersion);
     const labels = recommendedLabels(identity);
     const name = this.prometheusName;
     const metadata = (n: string) => ({ name: n, namespace: this.namespace, labels });
@@ -563,8 +653,8 @@ export class MonitoringStack extends Construct implements IHasCredentials {
   }
 
   private addAlertmanager(props: MonitoringStackProps): Connections {
-    const image = props.alertmanagerImage ?? 'prom/alertmanager:v0.27.0';
-    const identity = this.identity('alertmanager', image, 'alertmanagerImage');
+    const image = props.alertmanagerImage ?? DEFAULT_IMAGES.alertmanager;
+    const identity = this.identity('alertmanager', this.alertmanagerVersion);
     const name = this.alertmanagerName;
     const configName = `${name}-config`;
     new KubeConfigMap(this, 'alertmanager-config', {
@@ -606,8 +696,8 @@ export class MonitoringStack extends Construct implements IHasCredentials {
   }
 
   private addGrafana(props: MonitoringStackProps): Connections {
-    const image = props.grafanaImage ?? 'grafana/grafana:11.3.1';
-    const identity = this.identity('grafana', image, 'grafanaImage');
+    const image = props.grafanaImage ?? DEFAULT_IMAGES.grafana;
+    const identity = this.identity('grafana', this.grafanaVersion);
     const labels = recommendedLabels(identity);
     const name = this.grafanaName;
     const metadata = (n: string) => ({ name: n, namespace: this.namespace, labels });
@@ -856,12 +946,29 @@ function kubeResources(preset: ResourcePreset): Container['resources'] {
   };
 }
 
-function imageTag(prop: string, image: string): string {
-  const tag = /:([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(image)?.[1];
-  if (tag === undefined || tag === 'latest') {
-    throw new Error(`MonitoringStack: ${prop} must have a pinned tag (not latest), got "${image}"`);
+/**
+ * Milliseconds of a Prometheus duration (`1d12h`, `30s`, `500ms`: units largest first, each at
+ * most once), or undefined when Prometheus would reject it.
+ */
+function durationMs(value: string): number | undefined {
+  const match =
+    typeof value === 'string'
+      ? /^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?$/.exec(
+          value,
+        )
+      : null;
+  if (match === null || value === '') return undefined;
+  const unitsMs = [31_536_000_000, 604_800_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
+  return unitsMs.reduce((total, unit, i) => total + Number(match[i + 1] ?? 0) * unit, 0);
+}
+
+/** Throws unless `value` is a Grafana uid (at most 40 letters, digits, '-' or '_'). */
+function requireGrafanaUid(owner: string, prop: string, value: string): void {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{1,40}$/.test(value)) {
+    throw new Error(
+      `${owner}: ${prop} must be a Grafana uid (1-40 of A-Z, a-z, 0-9, '-', '_'), got "${value}"`,
+    );
   }
-  return tag;
 }
 
 function toYaml(value: unknown): string {

@@ -1,3 +1,10 @@
+import {
+  requireDnsLabel,
+  requireDnsSubdomain,
+  requireHostname,
+  requireNamespace,
+  requireOneOf,
+} from './backing-common';
 import { ResourcePreset } from './resources';
 
 /**
@@ -111,6 +118,48 @@ export const CLOUD: Profile = {
     alertmanagerResources: ResourcePreset.MICRO,
   },
 };
+
+/**
+ * Throws, naming the profile, the field and the value, when a profile-wide field is malformed or
+ * two fields contradict each other. The sizes and counts under `api`, `mariadb`, `redis`, `kafka`
+ * and `monitoring` are checked by the construct that receives them (MemoStack passes them on).
+ */
+export function validateProfile(profile: Profile): void {
+  const owner = `Profile '${profile.name}'`;
+  // The name is a folder under dist/: a path such as '../x' would write outside it.
+  requireDnsLabel(owner, 'name', profile.name);
+  requireNamespace(owner, 'namespace', profile.namespace);
+  if (profile.storageClassName !== undefined) {
+    requireDnsSubdomain(owner, 'storageClassName', profile.storageClassName);
+  }
+  requireDnsSubdomain(owner, 'ingressClassName', profile.ingressClassName);
+  if (profile.ingressHost !== undefined) {
+    requireHostname(owner, 'ingressHost', profile.ingressHost);
+  }
+  if (profile.tlsClusterIssuer !== undefined) {
+    requireDnsSubdomain(owner, 'tlsClusterIssuer', profile.tlsClusterIssuer);
+    if (profile.ingressHost === undefined) {
+      throw new Error(
+        `${owner}: tlsClusterIssuer '${profile.tlsClusterIssuer}' needs an ingressHost (a certificate names a host), got ingressHost undefined`,
+      );
+    }
+  }
+  if (typeof profile.spreadAcrossZones !== 'boolean') {
+    throw new Error(
+      `${owner}: spreadAcrossZones must be true or false, got ${String(profile.spreadAcrossZones)}`,
+    );
+  }
+  requireOneOf(owner, 'secrets', profile.secrets, ['local-generated', 'existing']);
+  if (profile.externalSecretStore !== undefined) {
+    requireDnsSubdomain(owner, 'externalSecretStore', profile.externalSecretStore);
+    // Both would create the same Secrets: kustomize's generator and the ExternalSecret's owner.
+    if (profile.secrets !== 'existing') {
+      throw new Error(
+        `${owner}: externalSecretStore '${profile.externalSecretStore}' needs secrets 'existing' (ExternalSecrets create the Secrets), got secrets '${profile.secrets}'`,
+      );
+    }
+  }
+}
 
 /** Every profile main.ts synthesizes, in output order. */
 export const PROFILES: readonly Profile[] = [KIND, K3D, CLOUD];

@@ -13,10 +13,12 @@ import {
 import {
   containerResources,
   emptyDir,
-  imageTag,
   requireDnsLabel,
+  requireDnsSubdomain,
   requireInteger,
+  requireNamespace,
   requirePinnedImage,
+  requireResources,
   resolveNamespace,
   scrapeAnnotations,
   sidecarSecurityContext,
@@ -134,6 +136,9 @@ export interface RedisCacheProps {
   readonly maxClients?: number;
 }
 
+/** Commands the probes (PING), every client (AUTH) and the exporter (INFO) cannot do without. */
+const REQUIRED_COMMANDS: readonly string[] = ['PING', 'AUTH', 'HELLO', 'INFO'];
+
 const EVICTION_POLICIES = [
   'allkeys-lru',
   'allkeys-lfu',
@@ -198,9 +203,12 @@ export class RedisCache
     this.name = props.name ?? 'memo-redis';
     requireDnsLabel(OWNER, 'name', this.name, 52);
     this.namespace = resolveNamespace(this, props.namespace);
+    requireNamespace(OWNER, 'namespace', this.namespace);
     this.image = props.image ?? 'redis:7.4.6';
-    requirePinnedImage(OWNER, 'image', this.image);
+    const version = requirePinnedImage(OWNER, 'image', this.image, 'redis:7.4.6');
     this.resources = props.resources ?? ResourcePreset.MICRO;
+    // Below this the derived maxmemory leaves Redis itself no room (it needs a few MiB of its own).
+    requireResources(OWNER, 'resources', this.resources, 16, 'maxmemory must fit below it');
     this.appendOnly = props.appendOnly ?? false;
     const share = this.appendOnly ? 0.6 : 0.75;
     const limit = this.resources.memoryLimitMiB;
@@ -215,15 +223,30 @@ export class RedisCache
     this.storageGiB = props.storageGiB ?? 1;
     requireInteger(OWNER, 'storageGiB', this.storageGiB, 1);
     this.storageClassName = props.storageClassName;
+    if (this.storageClassName !== undefined) {
+      requireDnsSubdomain(OWNER, 'storageClassName', this.storageClassName);
+    }
     this.secretName = props.existingSecretName ?? `${this.name}-credentials`;
-    requireDnsLabel(OWNER, 'existingSecretName', this.secretName, 253);
+    requireDnsSubdomain(OWNER, 'existingSecretName', this.secretName);
     this.disabledCommands = [...(props.disabledCommands ?? DEFAULT_DISABLED_COMMANDS)].map((c) =>
-      c.toUpperCase(),
+      String(c).toUpperCase(),
     );
+    const seen = new Set<string>();
     for (const command of this.disabledCommands) {
-      if (!/^[A-Z][A-Z0-9_|-]*$/.test(command)) {
+      if (!/^[A-Z][A-Z0-9_-]*$/.test(command)) {
         throw new Error(`${OWNER}: disabledCommands must hold Redis command names, got '${command}'`);
       }
+      // Probes run PING, every client AUTHs first, the exporter reads INFO.
+      if (REQUIRED_COMMANDS.includes(command)) {
+        throw new Error(
+          `${OWNER}: disabledCommands must not include ${REQUIRED_COMMANDS.join(', ')} (the probes, clients and exporter need them), got '${command}'`,
+        );
+      }
+      // A second rename-command of the same name finds no such command and Redis refuses to start.
+      if (seen.has(command)) {
+        throw new Error(`${OWNER}: disabledCommands must not repeat a command, got '${command}' twice`);
+      }
+      seen.add(command);
     }
     this.maxClients = props.maxClients ?? 1000;
     requireInteger(OWNER, 'maxClients', this.maxClients, 1, 100_000);
@@ -232,7 +255,7 @@ export class RedisCache
     this.headlessServiceName = `${this.name}-headless`;
     this.configMapName = `${this.name}-config`;
     this.passwordSecret = { secretName: this.secretName, key: REDIS_PASSWORD_KEY };
-    this.identity = { name: 'redis', instance: this.name, component: 'cache', version: imageTag(this.image) };
+    this.identity = { name: 'redis', instance: this.name, component: 'cache', version };
     const selector = selectorLabels(this.identity);
     this.podSelectorLabels = selector;
     const labels = recommendedLabels(this.identity);

@@ -149,3 +149,59 @@ export function parseQuantity(value: unknown): number | undefined {
   if (m[3] !== undefined) return base * 10 ** Number(m[3]);
   return base * SUFFIX[m[2] ?? ''];
 }
+
+const CRON_FIELDS: ReadonlyArray<readonly [string, number, number, readonly string[]]> = [
+  ['minute', 0, 59, []],
+  ['hour', 0, 23, []],
+  ['day of month', 1, 31, []],
+  ['month', 1, 12, ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC']],
+  ['day of week', 0, 6, ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT']],
+];
+
+/**
+ * Why the CronJob controller's parser (robfig/cron, standard five fields or a descriptor) would
+ * reject `schedule`, or an empty list. Kept apart from the constructs' own check on purpose: a
+ * mistake shared by both would pass unseen.
+ */
+export function cronSchedule(schedule: string): string[] {
+  if (/^\s*(CRON_)?TZ=/.test(schedule))
+    return ['cannot use TZ or CRON_TZ in schedule, use timeZone field instead'];
+  if (schedule.startsWith('@')) {
+    return /^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every \S+)$/.test(schedule)
+      ? []
+      : [`unrecognized descriptor: ${schedule}`];
+  }
+  const fields = schedule.trim().split(/\s+/);
+  if (fields.length !== 5) return [`expected exactly 5 fields, found ${fields.length}: ${schedule}`];
+  const errs: string[] = [];
+  fields.forEach((field, i) => {
+    const [name, min, max, names] = CRON_FIELDS[i];
+    // Day of week 7 is Sunday too.
+    const top = name === 'day of week' ? 7 : max;
+    const value = (t: string): number =>
+      names.includes(t.toUpperCase())
+        ? names.indexOf(t.toUpperCase()) + min
+        : /^\d+$/.test(t)
+          ? Number(t)
+          : NaN;
+    for (const part of field.split(',')) {
+      const m = /^(\*|\?|[^-/]+(?:-[^-/]+)?)(?:\/(\d+))?$/.exec(part);
+      if (m === null) {
+        errs.push(`${name} field: unparseable ${JSON.stringify(part)}`);
+        continue;
+      }
+      if (m[2] !== undefined && Number(m[2]) === 0)
+        errs.push(`${name} field: step of range should be a positive number: ${part}`);
+      if (m[1] === '*' || m[1] === '?') continue;
+      const bounds = m[1].split('-').map(value);
+      if (bounds.some((b) => Number.isNaN(b))) errs.push(`${name} field: failed to parse int from ${m[1]}`);
+      else if (bounds.some((b) => b < min || b > top))
+        errs.push(`${name} field: ${m[1]} is outside ${min}-${top}`);
+      else if (bounds.length === 2 && bounds[0] > bounds[1])
+        errs.push(
+          `${name} field: beginning of range (${bounds[0]}) beyond end of range (${bounds[1]}): ${m[1]}`,
+        );
+    }
+  });
+  return errs;
+}

@@ -301,7 +301,7 @@ describe('KafkaCluster settings as server.properties', () => {
 
 describe('KafkaCluster errors', () => {
   const cases: Array<[string, KafkaClusterProps, RegExp]> = [
-    ['replicas 0', { replicas: 0 }, /replicas must be an integer between 1 and 9, got 0/],
+    ['replicas 0', { replicas: 0 }, /replicas must be an odd integer 1\.\.9 .*got 0/],
     ['negative storage', { storageGiB: -5 }, /storageGiB must be an integer >= 1, got -5/],
     ['a short cluster id', { clusterId: 'abc' }, /clusterId must be 22 characters of base64url.*got 'abc'/],
     [

@@ -343,8 +343,8 @@ describe('MemoApi', () => {
   });
 
   test.each([
-    [{ image: 'memo-api' }, /image must have a pinned tag.*"memo-api"/],
-    [{ image: 'memo-api:latest' }, /image must have a pinned tag.*"memo-api:latest"/],
+    [{ image: 'memo-api' }, /image must be pinned to a tag or digest.*got 'memo-api'/],
+    [{ image: 'memo-api:latest' }, /image must be pinned to a tag or digest.*got 'memo-api:latest'/],
     [{ replicas: 0 }, /replicas must be a positive integer, got 0/],
     [
       { autoscaling: { minReplicas: 5, maxReplicas: 2 } },

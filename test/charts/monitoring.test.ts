@@ -355,7 +355,10 @@ describe('MonitoringStack', () => {
     [{ scrapeInterval: '30' }, /scrapeInterval must be a Prometheus duration.*"30"/],
     [{ prometheusStorageGiB: 0 }, /prometheusStorageGiB must be a positive integer, got 0/],
     [{ alertWebhookUrl: 'slack' }, /alertWebhookUrl must be an http\(s\) URL, got "slack"/],
-    [{ grafanaImage: 'grafana/grafana' }, /grafanaImage must have a pinned tag.*"grafana\/grafana"/],
+    [
+      { grafanaImage: 'grafana/grafana' },
+      /grafanaImage must be pinned to a tag or digest.*'grafana\/grafana'/,
+    ],
     [{ namePrefix: 'Memo' }, /namePrefix must be a DNS label.*"Memo"/],
   ] as Array<[MonitoringStackProps, RegExp]>)(
     'when given %j, then it throws naming the prop and value',

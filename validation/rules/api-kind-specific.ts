@@ -1,6 +1,6 @@
 import type { RuleContext } from '../context';
 import { arr, get, num, quote, rec, str } from '../json';
-import { configMapKey, dns1123Subdomain } from '../k8s-names';
+import { configMapKey, cronSchedule, dns1123Subdomain } from '../k8s-names';
 import type { K8sObject } from '../types';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -79,7 +79,16 @@ function configData(ctx: RuleContext, obj: K8sObject): void {
     });
 }
 
+/** Class names (StorageClass, IngressClass) are object names: the API server checks them as DNS-1123 subdomains. */
+function className(ctx: RuleContext, obj: K8sObject, at: Array<string | number>, value: unknown): void {
+  const name = str(value);
+  if (name !== undefined)
+    for (const e of dns1123Subdomain(name))
+      ctx.report({ obj, rule: RULE, path: at, message: `Invalid value: ${quote(name)}: ${e}` });
+}
+
 function ingress(ctx: RuleContext, obj: K8sObject): void {
+  className(ctx, obj, ['spec', 'ingressClassName'], get(obj.raw, 'spec', 'ingressClassName'));
   arr(get(obj.raw, 'spec', 'rules')).forEach((r, i) => {
     const host = str(rec(r)?.host);
     if (host !== undefined)
@@ -300,8 +309,26 @@ function workload(ctx: RuleContext, obj: K8sObject): void {
       path: ['spec', 'replicas'],
       message: `Invalid value: ${replicas}: must be greater than or equal to 0`,
     });
-  if (obj.kind === 'CronJob' && !str(get(obj.raw, 'spec', 'schedule')))
+  const schedule = str(get(obj.raw, 'spec', 'schedule'));
+  if (obj.kind === 'CronJob' && !schedule)
     ctx.report({ obj, rule: RULE, path: ['spec', 'schedule'], message: 'Required value' });
+  if (obj.kind === 'CronJob' && schedule)
+    for (const e of cronSchedule(schedule))
+      ctx.report({
+        obj,
+        rule: RULE,
+        path: ['spec', 'schedule'],
+        message: `Invalid value: ${quote(schedule)}: ${e}`,
+      });
+  if (obj.kind === 'StatefulSet')
+    arr(get(obj.raw, 'spec', 'volumeClaimTemplates')).forEach((t, i) =>
+      className(
+        ctx,
+        obj,
+        ['spec', 'volumeClaimTemplates', i, 'spec', 'storageClassName'],
+        get(t, 'spec', 'storageClassName'),
+      ),
+    );
 }
 
 /** API-KIND-SPECIFIC: the per-kind validation the API server runs beyond the schema. */
@@ -337,6 +364,9 @@ export function apiKindSpecific(ctx: RuleContext): void {
       case 'StatefulSet':
       case 'CronJob':
         workload(ctx, obj);
+        break;
+      case 'PersistentVolumeClaim':
+        className(ctx, obj, ['spec', 'storageClassName'], get(obj.raw, 'spec', 'storageClassName'));
         break;
       default:
     }
