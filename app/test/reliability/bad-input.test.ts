@@ -1,12 +1,11 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { BadRequest, badRequests, judge, RawResponse, sendRaw } from '../support/bad-requests';
 import { reportFigures } from '../support/load';
-import { freePort } from '../support/ports';
 import { createScratchRedis, ScratchRedis } from '../support/scratch-redis';
-import { createTestDatabase, describeWithServices, TEST_DB, TestDatabase } from '../support/services';
+import { killServerProcesses, ServerProcess, startServerProcess } from '../support/server-process';
+import { createTestDatabase, describeWithServices, TestDatabase } from '../support/services';
 
 /*
  * Failure and bad input: 10,000 generated bad requests against the real server process.
@@ -69,9 +68,8 @@ const json = (res: RawResponse): Record<string, unknown> =>
 describeWithServices('bad input against the server process', ['mariadb', 'redis'], () => {
   let testDb: TestDatabase;
   let redis: ScratchRedis | undefined;
-  let child: ChildProcess | undefined;
+  let server: ServerProcess | undefined;
   let port = 0;
-  let output = '';
   const victims: { id: number; etag: string; body: string }[] = [];
   let victimRows: unknown[] = [];
   let rssBefore = 0;
@@ -79,7 +77,7 @@ describeWithServices('bad input against the server process', ['mariadb', 'redis'
 
   const send = (req: BadRequest): Promise<RawResponse> => sendRaw(port, req, REQUEST_TIMEOUT_MS);
   const rss = (): number => {
-    const status = readFileSync(`/proc/${child?.pid}/status`, 'utf8');
+    const status = readFileSync(`/proc/${server?.pid}/status`, 'utf8');
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
   };
   /**
@@ -87,7 +85,7 @@ describeWithServices('bad input against the server process', ['mariadb', 'redis'
    * metrics: the live heap tells a leak from memory kept by the allocator or not yet collected.
    */
   const heapUsed = async (): Promise<number> => {
-    child?.kill('SIGUSR2');
+    server?.signal('SIGUSR2');
     await sleep(500);
     const text = (await send(valid('GET', '/metrics'))).body.toString('utf8');
     return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? 0);
@@ -110,53 +108,18 @@ describeWithServices('bad input against the server process', ['mariadb', 'redis'
     // shared Redis by another suite's server would answer this suite's reads.
     redis = await createScratchRedis();
     await redis.start();
-    port = await freePort();
-    child = spawn(
-      process.execPath,
-      [
-        '--expose-gc',
-        '-r',
-        'ts-node/register/transpile-only',
-        '-r',
-        path.join(__dirname, '../support/gc-on-signal.ts'),
-        path.join(__dirname, '../support/server-main.ts'),
-      ],
-      {
-        env: {
-          PATH: process.env.PATH,
-          TS_NODE_PROJECT: path.join(__dirname, '../../tsconfig.json'),
-          PORT: String(port),
-          // Requests are logged at info; at 10,000 of them the log would be most of the work.
-          LOG_LEVEL: 'warn',
-          DB_HOST: TEST_DB.host,
-          DB_PORT: String(TEST_DB.port),
-          DB_NAME: testDb.name,
-          DB_USER: TEST_DB.user,
-          DB_PASSWORD: TEST_DB.password,
-          REDIS_HOST: '127.0.0.1',
-          REDIS_PORT: String(redis.port),
-          KAFKA_BROKERS: process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092',
-          KAFKA_TOPIC: `memo_events_${testDb.name}`,
-          // The limiter runs (every odd X-Forwarded-For goes through it) but never refuses.
-          RATE_LIMIT_PER_MINUTE: '1000000',
-          SHUTDOWN_DELAY_MS: '0',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+    server = await startServerProcess({
+      dbName: testDb.name,
+      redisPort: redis.port,
+      nodeArgs: ['--expose-gc', '-r', path.join(__dirname, '../support/gc-on-signal.ts')],
+      env: {
+        // Requests are logged at info; at 10,000 of them the log would be most of the work.
+        LOG_LEVEL: 'warn',
+        // The limiter runs (every odd X-Forwarded-For goes through it) but never refuses.
+        RATE_LIMIT_PER_MINUTE: '1000000',
       },
-    );
-    const keep = (c: Buffer): void => {
-      // Keep the tail only: a misbehaving server must not fill the test's memory.
-      output = (output + c.toString()).slice(-256 * 1024);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    const start = Date.now();
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${output}`);
-      if (Date.now() - start > 30_000) throw new Error(`server did not start:\n${output}`);
-      if ((await send(valid('GET', '/health/live'))).status === 200) break;
-      await sleep(200);
-    }
+    });
+    port = server.port;
 
     // The memos the fuzz aims its PUT, PATCH, DELETE and If-Match cases at.
     const memos = [
@@ -204,11 +167,7 @@ describeWithServices('bad input against the server process', ['mariadb', 'redis'
   }, 120_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((resolve) => child?.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    }
+    await killServerProcesses();
     await redis?.stop();
     await testDb?.drop();
   });
@@ -275,7 +234,7 @@ describeWithServices('bad input against the server process', ['mariadb', 'redis'
 
   it('when the fuzz is over, then the process is alive and a create and read round trip works', async () => {
     expect(fuzzDone).toBe(true);
-    expect(child?.exitCode).toBeNull();
+    expect(server?.alive()).toBe(true);
     expect((await send(valid('GET', '/health/live'))).status).toBe(200);
     const created = await send(valid('POST', '/api/memos', { title: 'after the fuzz', tags: ['alive'] }));
     expect(created.status).toBe(201);
@@ -338,7 +297,10 @@ describeWithServices('bad input against the server process', ['mariadb', 'redis'
       .split('\n')
       .filter((l) => l.startsWith('http_requests_total') && /status="5\d\d"/.test(l));
     expect(fiveXx).toEqual([]);
-    const failed = output.split('\n').filter((l) => /"msg":"(request failed|unhandled koa error)"/.test(l));
+    const failed = server!
+      .output()
+      .split('\n')
+      .filter((l) => /"msg":"(request failed|unhandled koa error)"/.test(l));
     expect(failed).toEqual([]);
   });
 
@@ -398,7 +360,7 @@ describeWithServices('bad input against the server process', ['mariadb', 'redis'
       await sleep(200);
       const metrics = (await send(valid('GET', '/metrics'))).body.toString('utf8');
       expect(metrics).not.toMatch(/http_requests_total\{method="POST",route="\/api\/memos",status="5\d\d"\}/);
-      expect(output).not.toMatch(/"msg":"request failed"/);
+      expect(server!.output()).not.toMatch(/"msg":"request failed"/);
     });
   });
 });

@@ -1,11 +1,11 @@
-import {
-  exitWithin,
-  InstanceProcess,
-  killInstanceProcesses,
-  startInstanceProcess,
-} from '../support/instance-process';
 import { call, CallResult, reportFigures, startLoad, summarize } from '../support/load';
 import { createScratchRedis, ScratchRedis } from '../support/scratch-redis';
+import {
+  exitWithin,
+  killServerProcesses,
+  ServerProcess,
+  startServerProcess,
+} from '../support/server-process';
 import { createTestDatabase, describeWithServices, TestDatabase } from '../support/services';
 
 /*
@@ -54,7 +54,7 @@ const counterOf = (content: string): number => Number(/^counter=(\d+)$/.exec(con
 describeWithServices('concurrent updates of one memo with If-Match', ['mariadb', 'redis'], () => {
   let testDb: TestDatabase;
   let redis: ScratchRedis | undefined;
-  let instances: InstanceProcess[] = [];
+  let instances: ServerProcess[] = [];
 
   beforeAll(async () => {
     testDb = await createTestDatabase('concurrent_updates');
@@ -63,26 +63,27 @@ describeWithServices('concurrent updates of one memo with If-Match', ['mariadb',
     redis = await createScratchRedis();
     instances = await Promise.all(
       ['A', 'B'].map((name) =>
-        startInstanceProcess({
+        startServerProcess({
           name,
           dbName: testDb.name,
           redisPort: redis?.port,
           env: { SHUTDOWN_DELAY_MS: '0', CACHE_TTL_SECONDS: '300' },
           startTimeoutMs: START_TIMEOUT_MS,
+          readyWhen: 'listening-log',
         }),
       ),
     );
   }, 40_000);
 
   afterAll(async () => {
-    await killInstanceProcesses();
+    await killServerProcesses();
     await redis?.stop();
     await testDb?.drop();
   }, 30_000);
 
   it('when 20 clients update one memo at once with If-Match and retry on 412, then no update is lost: the counter and the version count every acknowledged update exactly once', async () => {
     const [a, b] = instances;
-    const created = await call(a.url, 'POST', '/api/memos', {
+    const created = await call(a.baseUrl, 'POST', '/api/memos', {
       body: { title: 'contended counter', content: 'counter=0', tags: ['contended'], priority: 2 },
     });
     expect(created.status).toBe(201);
@@ -106,7 +107,7 @@ describeWithServices('concurrent updates of one memo with If-Match', ['mariadb',
           return;
         }
         // Half the clients go through each instance, so their caches and fills interleave.
-        const base = (client % 2 === 0 ? a : b).url;
+        const base = (client % 2 === 0 ? a : b).baseUrl;
         const knownBefore = highestAcked;
         const read = await record('read', () => call(base, 'GET', `/api/memos/${id}`));
         if (read.status !== 200) return;
@@ -167,7 +168,7 @@ describeWithServices('concurrent updates of one memo with If-Match', ['mariadb',
       version: number;
     };
     // What each instance answers once the writes have stopped (cache or database).
-    const finalReads = await Promise.all(instances.map((i) => call(i.url, 'GET', `/api/memos/${id}`)));
+    const finalReads = await Promise.all(instances.map((i) => call(i.baseUrl, 'GET', `/api/memos/${id}`)));
     const successes = acks.length;
     const ackedVersions = acks.map((k) => k.etag).sort((x, y) => x - y);
     const duplicates = ackedVersions.filter((v, i) => i > 0 && v === ackedVersions[i - 1]);

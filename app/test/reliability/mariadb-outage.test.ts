@@ -72,16 +72,10 @@ describeWithServices('MariaDB stopped under load and restarted', ['mariadb', 're
       await db.destroy();
     }
     server = await startServerProcess({
-      LOG_LEVEL: 'warn',
-      DB_HOST: mariadb.host,
-      DB_PORT: String(mariadb.port),
-      DB_NAME,
-      DB_USER: mariadb.user,
-      DB_PASSWORD: mariadb.password,
-      REDIS_HOST: '127.0.0.1',
-      REDIS_PORT: String(redis.port),
-      KAFKA_BROKERS: process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092',
-      KAFKA_TOPIC: `memo_events_reliability_${process.pid}`,
+      dbName: DB_NAME,
+      database: mariadb,
+      redisPort: redis.port,
+      env: { LOG_LEVEL: 'warn', KAFKA_TOPIC: `memo_events_reliability_${process.pid}` },
     });
     workload = await createMemoWorkload(server.baseUrl, { seed: 24, workers: WORKERS, label: 'db-outage' });
   }, 40_000);

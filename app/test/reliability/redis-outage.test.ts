@@ -4,7 +4,7 @@ import { call, reportFigures, Sample, startLoad, summarize } from '../support/lo
 import { createMemoWorkload, MemoWorkload } from '../support/memo-workload';
 import { createScratchRedis, ScratchRedis } from '../support/scratch-redis';
 import { startServerProcess, ServerProcess } from '../support/server-process';
-import { createTestDatabase, describeWithServices, TEST_DB, TestDatabase } from '../support/services';
+import { createTestDatabase, describeWithServices, TestDatabase } from '../support/services';
 
 /*
  * Redis is killed (SIGKILL: connection refused, every entry gone) under a steady read/write
@@ -64,16 +64,9 @@ describeWithServices('Redis killed under load and restarted', ['mariadb', 'redis
     testDb = await createTestDatabase('redis_outage');
     redis = await createScratchRedis();
     server = await startServerProcess({
-      LOG_LEVEL: 'warn',
-      DB_HOST: TEST_DB.host,
-      DB_PORT: String(TEST_DB.port),
-      DB_NAME: testDb.name,
-      DB_USER: TEST_DB.user,
-      DB_PASSWORD: TEST_DB.password,
-      REDIS_HOST: '127.0.0.1',
-      REDIS_PORT: String(redis.port),
-      KAFKA_BROKERS: process.env.TEST_KAFKA_BROKERS ?? '127.0.0.1:9092',
-      KAFKA_TOPIC: `memo_events_${testDb.name}`,
+      dbName: testDb.name,
+      redisPort: redis.port,
+      env: { LOG_LEVEL: 'warn' },
     });
     workload = await createMemoWorkload(server.baseUrl, {
       seed: 24,

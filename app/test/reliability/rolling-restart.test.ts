@@ -1,12 +1,12 @@
-import {
-  exitWithin,
-  InstanceProcess,
-  killInstanceProcesses,
-  startInstanceProcess,
-} from '../support/instance-process';
 import { call, CallResult, reportFigures, Sample, startLoad, summarize } from '../support/load';
 import { RoundRobin, startRoundRobin } from '../support/round-robin';
 import { createScratchRedis, ScratchRedis } from '../support/scratch-redis';
+import {
+  exitWithin,
+  killServerProcesses,
+  ServerProcess,
+  startServerProcess,
+} from '../support/server-process';
 import { createTestDatabase, describeWithServices, TestDatabase } from '../support/services';
 
 /*
@@ -53,7 +53,7 @@ describeWithServices('rolling restart behind a round robin', ['mariadb', 'redis'
   }, 30_000);
 
   afterAll(async () => {
-    await killInstanceProcesses();
+    await killServerProcesses();
     await balancer?.close();
     await redis?.stop();
     await testDb?.drop();
@@ -61,20 +61,21 @@ describeWithServices('rolling restart behind a round robin', ['mariadb', 'redis'
 
   /** From SIGTERM to the exit of the process: delay, drain and closing the pools. */
   const exitOf = async (
-    instance: InstanceProcess,
+    instance: ServerProcess,
     signalledAt: number,
   ): Promise<{ code: number | null; drainMs: number }> => {
     const code = await exitWithin(instance, EXIT_TIMEOUT_MS);
     return { code, drainMs: Math.round((instance.exitedAt() ?? NaN) - signalledAt) };
   };
 
-  const start = async (name: string): Promise<InstanceProcess> => {
-    const instance = await startInstanceProcess({
+  const start = async (name: string): Promise<ServerProcess> => {
+    const instance = await startServerProcess({
       name,
       dbName: testDb.name,
       redisPort: redis?.port,
       env: { SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS) },
       startTimeoutMs: START_TIMEOUT_MS,
+      readyWhen: 'listening-log',
     });
     balancer?.add(name, instance.port);
     await balancer?.waitFor(name, true, START_TIMEOUT_MS);
