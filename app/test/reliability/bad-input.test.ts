@@ -107,7 +107,6 @@ describeWithServices('bad input against the server process', ['mariadb', 'redis'
     // A Redis of its own: the server process does not prefix its keys, and memo:{id} left in the
     // shared Redis by another suite's server would answer this suite's reads.
     redis = await createScratchRedis();
-    await redis.start();
     server = await startServerProcess({
       dbName: testDb.name,
       redisPort: redis.port,

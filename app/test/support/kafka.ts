@@ -178,6 +178,8 @@ export function readWithKcat(brokers: readonly string[], topic: string): Receive
     {
       encoding: 'utf8',
       timeout: 30_000,
+      // The default 1 MiB fills at about 2,000 events (ENOBUFS); a topic of a load test is bigger.
+      maxBuffer: 256 * 1024 * 1024,
     },
   );
   if (out.error) throw new Error(`kcat could not run (apt-get install kcat): ${out.error.message}`);

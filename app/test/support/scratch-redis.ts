@@ -36,6 +36,9 @@ export async function createScratchRedis(): Promise<ScratchRedis> {
   const scratch: ScratchRedis = {
     port,
     async start() {
+      // A second start would orphan the running server (stop() kills only the newest child),
+      // and an orphaned child keeps jest from exiting.
+      if (child && child.exitCode === null && child.signalCode === null) return;
       child = spawn(
         'redis-server',
         [
