@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { createApp } from './app';
 import type { Config } from './config';
 import { createDb } from './db';
+import { answerClientErrors } from './http/client-error';
 import { createLogger, Logger } from './logger';
 import { createMetrics, Metrics } from './metrics';
 import { createRedis } from './redis';
@@ -81,6 +82,7 @@ export async function runServer(
     void handler(req, res);
   });
   server.keepAliveTimeout = 65_000;
+  answerClientErrors(server, logger);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

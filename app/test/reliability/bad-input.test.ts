@@ -14,10 +14,11 @@ import { createTestDatabase, describeWithServices, TestDatabase } from '../suppo
  * process alive and its memory back near where it started, and the memos created before the
  * fuzz byte for byte as they were.
  *
- * Two documented exceptions to "every error is problem+json, every request gets an answer":
- *  - bytes Node's HTTP parser refuses (a malformed request line or header, a Content-Length
- *    that lies, a body cut short, headers over 16 KiB) are answered by Node itself with a bare
- *    400/431 and a close, before the app sees the request;
+ * Bytes Node's HTTP parser refuses (a malformed request line or header, a Content-Length that
+ * lies, a body cut short, headers over 16 KiB) never reach the app: the server's clientError
+ * listener answers them, as problems too, with 400/408/413/431 and a close.
+ *
+ * One documented exception to "every request gets an answer":
  *  - an oversized upload the server stopped reading, and CONNECT, may end in a reset or close
  *    without an answer being read: the 413 is written, but the unread bytes make the kernel
  *    reset the connection, which can overtake it.
@@ -347,7 +348,46 @@ describeWithServices('bad input against the server process', ['mariadb', 'redis'
       expect(problemOf(res).errors).toEqual([{ field: 'title', message: expect.stringMatching(/Unicode/) }]);
     });
 
-    it('when a body ends before its Content-Length, then Node answers a bare 400 and the service counts a 4xx, not a 503', async () => {
+    it.each<[string, number, BadRequest]>([
+      ['a request target with a space', 400, valid('GET', '/api/me mos')],
+      ['a header name with a space', 400, valid('GET', '/health/live', undefined, [['Bad Header', '1']])],
+      [
+        'two Content-Lengths that disagree',
+        400,
+        {
+          ...valid('POST', '/api/memos', {}, [
+            ['Content-Length', '2'],
+            ['Content-Length', '3'],
+          ]),
+        },
+      ],
+      ['headers over 16 KiB', 431, valid('GET', '/health/live', undefined, [['X-Huge', 'a'.repeat(20_000)]])],
+    ])(
+      "when Node's parser refuses %s, then %i problem+json and a close, not a bare status line",
+      async (_what, status, req) => {
+        const res = await send({ ...req, allowed: [status] });
+        expect(res.status).toBe(status);
+        expect(res.headers.connection).toBe('close');
+        expect(problemOf(res)).toMatchObject({
+          status,
+          title: expect.any(String),
+          detail: expect.any(String),
+        });
+        await sleep(50);
+        expect(server!.output()).toMatch(/"msg":"client sent an unparsable request"/);
+      },
+    );
+
+    it('when Expect names something other than 100-continue, then 417 problem+json naming it', async () => {
+      const res = await send({
+        ...valid('GET', '/health/live', undefined, [['Expect', 'teapot']]),
+        allowed: [417],
+      });
+      expect(res.status).toBe(417);
+      expect(problemOf(res)).toMatchObject({ status: 417, detail: expect.stringMatching(/teapot/) });
+    });
+
+    it('when a body ends before its Content-Length, then at most a 400 and the service counts a 4xx, not a 503', async () => {
       const res = await send({
         ...valid('POST', '/api/memos'),
         headers: [['Content-Type', 'application/json']],

@@ -40,8 +40,9 @@ export interface BadRequest {
   /** The statuses a correct service may answer. */
   readonly allowed: readonly number[];
   /**
-   * Node's HTTP parser may refuse the bytes before the app sees them: it answers a bare 4xx
-   * (no body) and closes. The app cannot turn those into problem+json.
+   * Node's HTTP parser may refuse the bytes before the app sees them. The server's clientError
+   * listener then answers 400, 408, 413 or 431 as a problem and closes: statuses that are
+   * allowed for such a request besides `allowed`.
    */
   readonly parserMayReject?: boolean;
   /**
@@ -857,7 +858,7 @@ function oversized(targets: Targets): fc.Arbitrary<BadRequest> {
                 : undefined,
         // "declared huge": the server answers 413 from the header alone, without waiting for the
         // gigabyte. "declared small": the first 40 bytes are a cut JSON text (400), and what
-        // follows is not HTTP (a bare 400, or a reset while the client still writes).
+        // follows is not HTTP (a parser 400, or a reset while the client still writes).
         allowed: how === 'declared small, big body' ? refusedBody(t.method) : [413],
         parserMayReject: how === 'declared small, big body',
         closeAllowed: true,
@@ -1283,6 +1284,9 @@ function dechunk(data: Buffer): { body: Buffer; complete: boolean } {
   }
 }
 
+/** What the server's clientError listener answers for bytes Node's parser refuses. */
+const PARSER_STATUSES = [400, 408, 413, 431];
+
 /** Why a response to `req` is not acceptable, or undefined when it is. */
 export function judge(req: BadRequest, res: RawResponse): string | undefined {
   if (res.status === 0) {
@@ -1293,12 +1297,10 @@ export function judge(req: BadRequest, res: RawResponse): string | undefined {
   // Header injection: the service never sets cookies, so one in a response came from the request.
   if (res.headers['set-cookie'] !== undefined)
     return `response header injected: Set-Cookie ${res.headers['set-cookie']}`;
-  const bare =
-    res.status >= 400 && res.body.length === 0 && !/problem\+json/.test(res.headers['content-type'] ?? '');
   // Bytes outside visible ASCII in the request line are Node's to refuse, whatever the category.
   const parserMayReject = req.parserMayReject === true || /[^\x21-\x7e]/.test(req.target);
-  if (bare && parserMayReject && [400, 413, 417, 431].includes(res.status)) return undefined;
-  if (!req.allowed.includes(res.status)) {
+  const parserStatus = parserMayReject && PARSER_STATUSES.includes(res.status);
+  if (!req.allowed.includes(res.status) && !parserStatus) {
     return `status ${res.status} not in [${req.allowed.join(', ')}]: ${res.body.toString('utf8').slice(0, 300)}`;
   }
   if (res.status < 400) return undefined;
