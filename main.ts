@@ -144,7 +144,8 @@ export function synthAll(profiles: readonly Profile[], options: SynthOptions): R
 }
 
 function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  // cdk8s lists the failed synth-time validations one per line; the report stays one line.
+  return (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
 }
 
 /**

@@ -44,6 +44,12 @@ export interface CacheEndpoint extends ServiceEndpoint {
 export interface EventsEndpoint extends ServiceEndpoint {
   /** The bootstrap servers list, `host:port[,host:port]`. */
   readonly bootstrapServers: string;
+  /**
+   * The topics this cluster declares, read when the app is synthesized (topics may be added
+   * after a client is wired). Left out when the endpoint cannot tell (a cluster managed
+   * elsewhere, or one that creates topics on first use): clients then skip the topic check.
+   */
+  declaredTopics?(): readonly string[];
 }
 
 /** A Prometheus alerting rule, in the rule-file shape Prometheus and PrometheusRule share. */

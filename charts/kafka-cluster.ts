@@ -406,6 +406,14 @@ export class KafkaCluster
   }
 
   /**
+   * The names of the topics added so far. Clients check theirs against it, because the brokers
+   * run with auto.create.topics.enable=false: a topic nobody added fails every send.
+   */
+  public declaredTopics(): readonly string[] {
+    return this.topics.map((t) => t.name);
+  }
+
+  /**
    * Creates a topic with a Job that runs `kafka-topics.sh --create --if-not-exists` until the
    * cluster answers. Re-running it is harmless; it never changes an existing topic.
    */

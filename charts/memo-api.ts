@@ -288,6 +288,17 @@ export class MemoApi extends Construct implements IMonitored {
     requireServiceEndpoint(OWNER, 'cache', props.cache);
     requireSecretKeyRef(OWNER, 'cache.passwordSecret', props.cache.passwordSecret);
     requireServiceEndpoint(OWNER, 'events', props.events);
+    // Checked at synth, not here: the topic may be added to the cluster after this construct.
+    const eventsEndpoint = props.events;
+    this.node.addValidation({
+      validate: () => {
+        const declared = eventsEndpoint.declaredTopics?.();
+        if (declared === undefined || declared.includes(kafkaTopic)) return [];
+        return [
+          `MemoApi: kafkaTopic must be a topic the events cluster declares (its brokers do not create topics on first use; declared: ${declared.length === 0 ? 'none' : declared.join(', ')}), got '${kafkaTopic}'`,
+        ];
+      },
+    });
     for (const server of String(props.events.bootstrapServers).split(',')) {
       const [host, port, extra] = server.split(':');
       if (

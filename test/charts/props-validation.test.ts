@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
   CacheEndpoint,
@@ -31,7 +31,7 @@ import { ResourcePreset } from '../../charts/resources';
  * (tsc -p tsconfig.test.json) until it is listed, and the jest run compares each list with the
  * interface in the source file too (ts-jest here transpiles without type checks).
  */
-type Verdict = 'validated' | `no check: ${string}`;
+type Verdict = 'validated' | `no check: ${string}` | `checked at synth: ${string}`;
 
 const BOOLEAN = 'no check: a boolean; both values are valid';
 
@@ -93,6 +93,7 @@ const MEMO_API_EVENTS = {
   port: 'validated',
   podSelectorLabels: SELECTOR,
   bootstrapServers: 'validated',
+  declaredTopics: 'checked at synth: kafkaTopic must be one of them (the MemoApi kafkaTopic tests below)',
 } as const satisfies Record<keyof EventsEndpoint, Verdict>;
 
 const MARIADB_PROPS = {
@@ -864,3 +865,42 @@ function interfaceProps(file: string, iface: string): string[] {
   }
   return names;
 }
+
+describe('MemoApi kafkaTopic against the topics its KafkaCluster declares', () => {
+  /** A stack wired by hand, so the topic and the order of addTopic can vary. */
+  function wired(kafkaTopic: string | undefined, topicsBefore: string[], topicsAfter: string[] = []) {
+    const app = Testing.app();
+    const scope = new Chart(app, 'wired');
+    const db = new MariaDbStatefulSet(scope, 'db', {});
+    const redis = new RedisCache(scope, 'redis', {});
+    const kafka = new KafkaCluster(scope, 'kafka', {});
+    for (const topic of topicsBefore) kafka.addTopic(topic, { partitions: 1 });
+    new MemoApi(scope, 'api', { database: db, cache: redis, events: kafka, kafkaTopic });
+    for (const topic of topicsAfter) kafka.addTopic(topic, { partitions: 1 });
+    return app;
+  }
+
+  test('when the topic is not declared, then synth fails naming MemoApi, kafkaTopic, the value and the declared topics', () => {
+    const error = thrownBy(() => wired('memo_audit', ['memo_events']).synthYaml());
+    expect(error?.message).toMatch(
+      /\[wired\/api\] MemoApi: kafkaTopic must be a topic the events cluster declares .*declared: memo_events\), got 'memo_audit'/,
+    );
+  });
+
+  test('when the cluster declares no topic at all, then synth fails and says so', () => {
+    expect(thrownBy(() => wired(undefined, []).synthYaml())?.message).toMatch(
+      /declared: none\), got 'memo_events'/,
+    );
+  });
+
+  test('when the topic is added after the MemoApi is built, then synth succeeds', () => {
+    expect(thrownBy(() => wired('memo_audit', [], ['memo_audit']).synthYaml())).toBeUndefined();
+  });
+
+  test('when the events endpoint cannot tell its topics (a cluster managed elsewhere), then no check is made', () => {
+    const app = Testing.app();
+    const scope = new Chart(app, 'external');
+    new MemoApi(scope, 'api', { database, cache, events, kafkaTopic: 'anything' });
+    expect(thrownBy(() => app.synthYaml())).toBeUndefined();
+  });
+});
