@@ -24,9 +24,11 @@ import { createTestDatabase, TEST_DB, TestDatabase } from '../support/services';
  *
  * Three service processes behind a round robin share one database and topic; one of them holds
  * the relay lock. Each round freezes the leader (SIGSTOP: a long GC pause or a stalled node)
- * while clients keep writing through the others, so a backlog builds up behind its lock. Then
- * the leader is resumed, and killed (SIGKILL) as soon as the topic holds more of the backlog
- * than the outbox shows as published: a batch is sent and its mark not yet committed.
+ * while clients keep writing through the others, so a backlog builds up behind its lock. The
+ * test then holds the oldest backlog row in a transaction (a slow commit of the mark, as lock
+ * contention or a slow disk would make it) and resumes the leader. The leader sends a batch,
+ * its mark waits for the row, it sends the next batch and waits too; then it is killed
+ * (SIGKILL) with a whole batch on the topic and unmarked.
  *
  * The test queues for the relay lock itself before the kill, so it gets the lock the dead
  * leader's session releases, before any survivor. While it holds the lock nothing is relayed,
@@ -34,9 +36,10 @@ import { createTestDatabase, TEST_DB, TestDatabase } from '../support/services';
  * go, and a survivor takes the lock and sends every unmarked row again.
  *
  * Expected: every committed change is on the topic byte for byte as its outbox row; nothing is
- * lost; the extra copies are exactly the rows read as sent-but-unmarked, with identical bytes
- * and an event id already read, so a consumer that dedupes by event_id sees each change once;
- * every write a client was told succeeded is in the database and its event on the topic.
+ * lost; each round leaves rows to resend, and the extra copies on the topic are exactly those
+ * rows, with identical bytes and an event id already read, so a consumer that dedupes by
+ * event_id sees each change once; every write a client was told succeeded is in the database
+ * and its event on the topic.
  */
 
 const ROUNDS = 3;
@@ -129,6 +132,10 @@ describeWithKafka('relay leader frozen and killed under write load', ['mariadb',
   /** The test's own MariaDB session, to hold the relay lock while it reads the log. */
   let lockSession: Connection | undefined;
   const predictedDuplicates: string[] = [];
+  /** Per measured round, how many rows were on the topic and unmarked when the leader died. */
+  const measuredResends: number[] = [];
+  /** A second session: holds one outbox row in a transaction. */
+  let rowSession: Connection | undefined;
   let unpredictedRounds = 0;
   const topic = uniqueTopic('relay-crash');
   const processes: ServerProcess[] = [];
@@ -154,12 +161,18 @@ describeWithKafka('relay leader frozen and killed under write load', ['mariadb',
     collector = await collectEvents(TEST_BROKERS, topic);
     admin = testKafka(TEST_BROKERS).admin();
     await admin.connect();
-    lockSession = await createConnection({
-      host: TEST_DB.host,
-      port: TEST_DB.port,
-      user: TEST_DB.user,
-      password: TEST_DB.password,
-    });
+    const session = () =>
+      createConnection({
+        host: TEST_DB.host,
+        port: TEST_DB.port,
+        user: TEST_DB.user,
+        password: TEST_DB.password,
+        database: testDb.name,
+      });
+    lockSession = await session();
+    rowSession = await session();
+    // No gap locks: only the one row is held, never the inserts of new outbox rows after it.
+    await rowSession.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
     balancer = await startRoundRobin({ pollIntervalMs: 200 });
   }, 60_000);
 
@@ -168,6 +181,7 @@ describeWithKafka('relay leader frozen and killed under write load', ['mariadb',
     await collector?.stop();
     await admin?.disconnect();
     await lockSession?.end();
+    await rowSession?.end();
     await balancer?.close();
     await redis?.stop();
     await deleteTopic(TEST_BROKERS, topic).catch(() => undefined);
@@ -248,29 +262,52 @@ describeWithKafka('relay leader frozen and killed under write load', ['mariadb',
           await sleep(100);
           backlog = await count(false);
         }
-        const [logBefore, publishedBefore] = [await logEnd(), await count(true)];
+        // Holds the oldest row of the backlog: the leader's mark of the batch holding it waits
+        // for it (its reads do not), so the leader sends that batch and the next one, then waits
+        // with both unmarked. The kill then always lands in the window a resend comes from.
+        await rowSession!.query('BEGIN');
+        const [heldRows] = await rowSession!.query<RowDataPacket[]>(
+          'SELECT id FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED',
+        );
+        if (heldRows.length === 0) throw new Error('no backlog row to hold');
+        const logBefore = await logEnd();
         leader.process.signal('SIGCONT');
         const resumedAt = performance.now();
-        // Killed as soon as the log holds more new events than the outbox marked: a batch is
-        // sent and its mark not yet committed, the window a resend comes from.
-        await waitUntil(
-          async () => {
-            const [inLog, marked] = await Promise.all([logEnd(), count(true)]);
-            return inLog - logBefore > marked - publishedBefore ? true : undefined;
-          },
-          10_000,
-          `${leader.process.name} to send part of the backlog`,
-        );
-        // Queued for the lock before the kill, so no survivor takes over while the log is read.
-        const lockGranted = lockSession!.query<RowDataPacket[]>('SELECT GET_LOCK(?, 10) AS got', [
-          relayLockName(testDb.name),
-        ]);
-        leader.process.signal('SIGKILL');
-        await leader.process.exited;
-        const killedAt = performance.now();
+        let lockGranted: Promise<[RowDataPacket[], unknown]> | undefined;
+        let killedAt = NaN;
+        try {
+          const sent = Math.min(2 * RELAY_BATCH, backlog);
+          await waitUntil(
+            async () => ((await logEnd()) - logBefore >= sent ? true : undefined),
+            10_000,
+            `${leader.process.name} to send ${sent} events of the backlog`,
+          );
+          // Queued for the relay lock before the kill, so no survivor takes over while the log is read.
+          lockGranted = lockSession!.query<RowDataPacket[]>('SELECT GET_LOCK(?, 10) AS got', [
+            relayLockName(testDb.name),
+          ]);
+          leader.process.signal('SIGKILL');
+          await leader.process.exited;
+          killedAt = performance.now();
+        } finally {
+          await rowSession!.query('ROLLBACK');
+        }
         const [[{ got }]] = await lockGranted;
         let predicted: string[] | undefined;
         if (got === 1) {
+          // The dead leader's mark, stuck behind the held row, still runs once the row is free:
+          // the server notices the client is gone only afterwards. Its rows count as marked.
+          await waitUntil(
+            async () => {
+              const [running] = await lockSession!.query<RowDataPacket[]>(
+                "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE 'update `outbox`%'",
+                [testDb.name],
+              );
+              return Number(running[0].n) === 0 ? true : undefined;
+            },
+            10_000,
+            "the dead leader's last mark to end",
+          );
           // A produce request already on the wire when the process died is appended by now.
           await sleep(200);
           await collector!.waitFor(await logEnd(), 10_000);
@@ -281,6 +318,7 @@ describeWithKafka('relay leader frozen and killed under write load', ['mariadb',
             .pluck('event_id')) as string[];
           predicted = unmarked.filter((id) => onTopic.has(id));
           predictedDuplicates.push(...predicted);
+          measuredResends.push(predicted.length);
           await lockSession!.query('SELECT RELEASE_LOCK(?)', [relayLockName(testDb.name)]);
         } else {
           unpredictedRounds++;
@@ -393,6 +431,9 @@ describeWithKafka('relay leader frozen and killed under write load', ['mariadb',
     // Every extra copy is one the relay had to resend: a row on the topic still unmarked when
     // its sender died, as read while the test held the lock. Exactly those when every round
     // was measured.
+    // Each measured round left unmarked rows on the topic (the held row makes sure of it).
+    expect(measuredResends.length).toBeGreaterThan(0);
+    for (const resends of measuredResends) expect(resends).toBeGreaterThan(0);
     const resent = [...predictedDuplicates].sort();
     for (const result of [byKafkajs, byKcat]) {
       if (unpredictedRounds === 0) expect([...result.duplicates].sort()).toEqual(resent);
