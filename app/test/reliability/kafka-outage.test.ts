@@ -10,7 +10,6 @@ import {
   describeWithKafka,
   freeBrokerPorts,
   PrivateBroker,
-  ReceivedEvent,
   readWithKcat,
   REPO_ROOT,
   testKafka,
@@ -18,6 +17,7 @@ import {
 } from '../support/kafka';
 import { eventually, RunningRelay, startRelay } from '../support/kafka-fixtures';
 import { call, CallResult, reportFigures, RunningLoad, Sample, startLoad, summarize } from '../support/load';
+import { analyse, OutboxRow } from '../support/outbox-check';
 import { createTestDatabase, TestDatabase } from '../support/services';
 
 /*
@@ -44,14 +44,6 @@ const DEAD_FOR_MS = 4_000;
 const RELAY_BATCH = 500;
 const WRITE_OK = new Set([200, 201, 204]);
 
-interface OutboxRow {
-  readonly id: number;
-  readonly event_id: string;
-  readonly aggregate_id: number;
-  readonly event_type: string;
-  readonly payload: string;
-}
-
 /** What clients were told: the memo's version after each acknowledged write. */
 interface LedgerEntry {
   version: number;
@@ -64,69 +56,6 @@ function lcg(seed: number): () => number {
   return () => {
     state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
     return state / 2 ** 32;
-  };
-}
-
-interface Analysis {
-  readonly read: number;
-  readonly lost: string[];
-  /** Event ids read more than once, one entry per extra copy. */
-  readonly duplicates: string[];
-  /** Read but not in the outbox. */
-  readonly unknown: string[];
-  /** Event ids whose bytes on the topic differ from the outbox row (any copy). */
-  readonly altered: string[];
-  /** Event ids whose Kafka key is not the memo id. */
-  readonly wrongKey: string[];
-  /** Memos whose events landed on more than one partition. */
-  readonly split: number[];
-  /** Per memo, the first occurrence of each event in log order, as "type@version". */
-  readonly history: Map<number, string[]>;
-}
-
-function analyse(events: readonly ReceivedEvent[], outbox: readonly OutboxRow[]): Analysis {
-  const byEventId = new Map(outbox.map((r) => [r.event_id, r]));
-  const inLogOrder = [...events].sort(
-    (a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset),
-  );
-  const seen = new Set<string>();
-  const duplicates: string[] = [];
-  const unknown: string[] = [];
-  const altered = new Set<string>();
-  const wrongKey = new Set<string>();
-  const partitionOf = new Map<number, Set<number>>();
-  const history = new Map<number, string[]>();
-  for (const e of inLogOrder) {
-    const id = e.value.event_id;
-    const row = byEventId.get(id);
-    if (!row) {
-      unknown.push(id);
-      continue;
-    }
-    // Byte for byte: a duplicate identical to its outbox row is identical to its original too.
-    if (e.payload !== row.payload) altered.add(id);
-    if (e.key !== String(row.aggregate_id)) wrongKey.add(id);
-    const parts = partitionOf.get(row.aggregate_id) ?? new Set<number>();
-    parts.add(e.partition);
-    partitionOf.set(row.aggregate_id, parts);
-    if (seen.has(id)) {
-      duplicates.push(id);
-      continue;
-    }
-    seen.add(id);
-    const list = history.get(row.aggregate_id) ?? [];
-    list.push(`${e.value.event_type}@${e.value.version}`);
-    history.set(row.aggregate_id, list);
-  }
-  return {
-    read: events.length,
-    lost: outbox.filter((r) => !seen.has(r.event_id)).map((r) => r.event_id),
-    duplicates,
-    unknown,
-    altered: [...altered],
-    wrongKey: [...wrongKey],
-    split: [...partitionOf].filter(([, parts]) => parts.size > 1).map(([memo]) => memo),
-    history,
   };
 }
 
