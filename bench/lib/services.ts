@@ -2,15 +2,11 @@ import net from 'node:net';
 import type { Knex } from 'knex';
 import { createDb } from '../../app/src/db';
 import type { DatabaseConfig } from '../../app/src/config';
+import { testDbAccount } from '../../scripts/services/test-db-account';
 
 /** The services of the memo service issue (scripts/services/up.sh), overridable for other hosts. */
 export const SERVICES = {
-  db: {
-    host: process.env.BENCH_DB_HOST ?? '127.0.0.1',
-    port: Number(process.env.BENCH_DB_PORT ?? 3306),
-    user: process.env.BENCH_DB_USER ?? 'root',
-    password: process.env.BENCH_DB_PASSWORD ?? '',
-  },
+  db: testDbAccount(process.env, 'BENCH_DB_'),
   redis: {
     host: process.env.BENCH_REDIS_HOST ?? '127.0.0.1',
     port: Number(process.env.BENCH_REDIS_PORT ?? 6379),
@@ -57,9 +53,9 @@ export async function requireServices(needs: readonly ('mariadb' | 'redis' | 'ka
   }
 }
 
-/** Runs fn with a knex on the server's `mysql` schema, for CREATE/DROP DATABASE and global status. */
+/** Runs fn with a knex on `information_schema` (open to every account), for CREATE/DROP DATABASE and global status. */
 export async function withAdmin<T>(fn: (admin: Knex) => Promise<T>): Promise<T> {
-  const admin = createDb(dbConfig('mysql', 1));
+  const admin = createDb(dbConfig('information_schema', 1));
   try {
     return await fn(admin);
   } finally {

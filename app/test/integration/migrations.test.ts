@@ -3,7 +3,7 @@ import { describeWithServices, TEST_DB } from '../support/services';
 
 describeWithServices('knex migrations (node dist/migrate.js)', ['mariadb'], () => {
   const name = `memo_test_migrations_${process.pid}`;
-  const admin = () => createDb({ ...TEST_DB, name: 'mysql', poolMax: 1 });
+  const admin = () => createDb({ ...TEST_DB, name: 'information_schema', poolMax: 1 });
 
   beforeAll(async () => {
     const db = admin();

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import type { Knex } from 'knex';
 import type { Config } from '../../src/config';
 import { createDb } from '../../src/db';
+import { testDbAccount } from '../../../scripts/services/test-db-account';
 
 /*
  * Reachability of the real services the integration suites use. Outside CI a missing service
@@ -11,12 +12,7 @@ import { createDb } from '../../src/db';
 
 export type ServiceName = 'mariadb' | 'redis';
 
-export const TEST_DB = {
-  host: process.env.TEST_DB_HOST ?? '127.0.0.1',
-  port: Number(process.env.TEST_DB_PORT ?? 3306),
-  user: process.env.TEST_DB_USER ?? 'root',
-  password: process.env.TEST_DB_PASSWORD ?? '',
-};
+export const TEST_DB = testDbAccount(process.env, 'TEST_DB_');
 export const TEST_REDIS = {
   host: process.env.TEST_REDIS_HOST ?? '127.0.0.1',
   port: Number(process.env.TEST_REDIS_PORT ?? 6379),
@@ -93,7 +89,7 @@ export function testConfig(dbName: string, overrides: Partial<Config> = {}): Con
 /** Creates memo_test_<suite>_<pid>, migrates it, and returns a knex bound to it. */
 export async function createTestDatabase(suite: string): Promise<TestDatabase> {
   const name = `memo_test_${suite.replace(/[^a-z0-9_]/gi, '_')}_${process.pid}`;
-  const admin = createDb({ ...TEST_DB, name: 'mysql', poolMax: 1 });
+  const admin = createDb({ ...TEST_DB, name: 'information_schema', poolMax: 1 });
   try {
     await admin.raw(`DROP DATABASE IF EXISTS \`${name}\``);
     await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
@@ -109,7 +105,7 @@ export async function createTestDatabase(suite: string): Promise<TestDatabase> {
     config,
     async drop() {
       await db.destroy();
-      const cleanup = createDb({ ...TEST_DB, name: 'mysql', poolMax: 1 });
+      const cleanup = createDb({ ...TEST_DB, name: 'information_schema', poolMax: 1 });
       try {
         await cleanup.raw(`DROP DATABASE IF EXISTS \`${name}\``);
       } finally {
