@@ -76,7 +76,9 @@ function runningPid(l: ClusterLayout, c: Component): number | undefined {
 function start(l: ClusterLayout, c: Component, args: readonly string[]): void {
   const binary = path.join(l.binDir, c);
   if (!existsSync(binary)) {
-    throw new Error(`${binary} is missing: build the control plane with npm run setup (test/cluster/build.sh)`);
+    throw new Error(
+      `${binary} is missing: build the control plane with npm run setup (test/cluster/build.sh)`,
+    );
   }
   const log = openSync(logFile(l, c), 'a');
   const child = spawn(binary, args, { detached: true, stdio: ['ignore', log, log], cwd: l.runDir });
@@ -95,9 +97,13 @@ function writeRunFiles(l: ClusterLayout): void {
   mkdirSync(path.join(l.runDir, 'pki'), { recursive: true });
   const tokens = path.join(l.runDir, 'tokens.csv');
   if (!existsSync(tokens)) {
-    writeFileSync(tokens, `${randomBytes(24).toString('hex')},memostack-admin,memostack-admin,system:masters\n`, {
-      mode: 0o600,
-    });
+    writeFileSync(
+      tokens,
+      `${randomBytes(24).toString('hex')},memostack-admin,memostack-admin,system:masters\n`,
+      {
+        mode: 0o600,
+      },
+    );
   }
   // One RSA key signs and verifies service account tokens (apiserver and controller-manager).
   const saKey = path.join(l.runDir, 'pki', 'service-account.key');
@@ -167,14 +173,22 @@ function get(l: ClusterLayout, urlPath: string): Promise<{ status: number; body:
   });
 }
 
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>, logs: string[]): Promise<void> {
+async function waitFor(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+  logs: string[],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
     await sleep(250);
   }
   const tails = logs
-    .map((f) => `--- ${f}\n${existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(-15).join('\n') : '(no log)'}`)
+    .map(
+      (f) =>
+        `--- ${f}\n${existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(-15).join('\n') : '(no log)'}`,
+    )
     .join('\n');
   throw new Error(`${what} not within ${timeoutMs / 1000} s\n${tails}`);
 }
@@ -265,7 +279,12 @@ export async function up(l: ClusterLayout): Promise<void> {
     '--profiling=false',
   ]);
   const logs = (...c: Component[]) => c.map((x) => logFile(l, x));
-  await waitFor('kube-apiserver /readyz', 120_000, async () => (await get(l, '/readyz')).status === 200, logs('etcd', 'kube-apiserver'));
+  await waitFor(
+    'kube-apiserver /readyz',
+    120_000,
+    async () => (await get(l, '/readyz')).status === 200,
+    logs('etcd', 'kube-apiserver'),
+  );
 
   const common = [`--kubeconfig=${l.kubeconfig}`, '--leader-elect=false', '--bind-address=127.0.0.1'];
   start(l, 'kube-controller-manager', [

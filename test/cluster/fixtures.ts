@@ -79,7 +79,8 @@ export async function prepareStorage(l: ClusterLayout): Promise<void> {
   );
   const pvs = JSON.parse(kubectl(l, ['get', 'pv', '-o', 'json'])) as PvList;
   const released = pvs.items.filter((pv) => pv.status?.phase === 'Released' || pv.status?.phase === 'Failed');
-  if (released.length > 0) kubectl(l, ['delete', 'pv', '--wait=false', ...released.map((pv) => pv.metadata.name)]);
+  if (released.length > 0)
+    kubectl(l, ['delete', 'pv', '--wait=false', ...released.map((pv) => pv.metadata.name)]);
   const create: object[] = [];
   for (const c of STORAGE_CLASSES) {
     const available = pvs.items.filter(
@@ -104,5 +105,6 @@ export async function prepareStorage(l: ClusterLayout): Promise<void> {
       });
     }
   }
-  if (create.length > 0) kubectl(l, ['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: create }));
+  if (create.length > 0)
+    kubectl(l, ['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: create }));
 }
