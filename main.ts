@@ -13,7 +13,7 @@ import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
 import { stringify } from 'yaml';
 import { RequiredSecret } from './charts/endpoints';
-import { MemoStack } from './charts/memo-stack';
+import { MemoStack, MemoStackProps } from './charts/memo-stack';
 import { Profile, PROFILES } from './charts/profiles';
 
 export interface SynthOptions {
@@ -38,9 +38,10 @@ const KUSTOMIZATION = 'kustomization.yaml';
 
 /**
  * Builds one profile without touching dist/: cdk8s writes its files into a scratch folder, which
- * is read back and removed. A construct that rejects its props throws here, before any output.
+ * is read back and removed. `stackProps` builds a variant (the e2e tests use operator-mode
+ * monitoring). A construct that rejects its props throws here, before any output.
  */
-export function buildProfile(profile: Profile): BuiltProfile {
+export function buildProfile(profile: Profile, stackProps: Omit<MemoStackProps, 'profile'> = {}): BuiltProfile {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'memostack-synth-'));
   let stack: MemoStack;
   const manifests = new Map<string, string>();
@@ -50,7 +51,7 @@ export function buildProfile(profile: Profile): BuiltProfile {
       yamlOutputType: YamlOutputType.FILE_PER_RESOURCE,
       outputFileExtension: MANIFEST_SUFFIX,
     });
-    stack = new MemoStack(app, 'memo', { profile });
+    stack = new MemoStack(app, 'memo', { ...stackProps, profile });
     app.synth();
     for (const file of fs
       .readdirSync(scratch)

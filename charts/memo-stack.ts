@@ -167,7 +167,8 @@ function mergeSecrets(secrets: readonly RequiredSecret[]): RequiredSecret[] {
  */
 function externalSecret(scope: Construct, secret: RequiredSecret, store: string): ApiObject {
   return new ApiObject(scope, `external-secret-${secret.secretName}`, {
-    apiVersion: 'external-secrets.io/v1beta1',
+    // v1 since external-secrets 0.17, which no longer serves v1beta1.
+    apiVersion: 'external-secrets.io/v1',
     kind: 'ExternalSecret',
     metadata: {
       name: secret.secretName,

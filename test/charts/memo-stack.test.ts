@@ -166,7 +166,7 @@ describe('MemoStack', () => {
       stack.requiredSecrets.map((s) => s.secretName),
     );
     const mariadb = find(manifests, 'ExternalSecret', 'memo-mariadb-credentials');
-    expect(mariadb.apiVersion).toBe('external-secrets.io/v1beta1');
+    expect(mariadb.apiVersion).toBe('external-secrets.io/v1');
     expect(mariadb.spec.secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: 'vault' });
     expect(mariadb.spec.target).toEqual({ name: 'memo-mariadb-credentials', creationPolicy: 'Owner' });
     expect(mariadb.spec.data.map((d: any) => d.secretKey)).toEqual(

@@ -4,7 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseAllDocuments } from 'yaml';
+import { MemoStackProps } from '../../charts/memo-stack';
+import { MonitoringMode } from '../../charts/monitoring-stack';
+import { Profile, PROFILES } from '../../charts/profiles';
+import { buildProfile } from '../../main';
 import { kubectl, layout, ROOT_DIR, up } from '../cluster/control-plane';
+import { installCrds } from '../cluster/crds';
 import { prepareNodes, prepareStorage } from '../cluster/fixtures';
 import {
   apply,
@@ -87,12 +92,15 @@ interface ProfileRun {
   readonly report: Record<string, unknown>;
 }
 
-async function runProfile(profile: string): Promise<ProfileRun> {
-  const dir = path.join(ROOT_DIR, 'dist', profile);
+async function runProfile(profile: string, dir = path.join(ROOT_DIR, 'dist', profile)): Promise<ProfileRun> {
   await deleteNamespace(l, NAMESPACE);
   await prepareStorage(l);
   const manifests = rendered(dir);
-  const secrets = existsSync(path.join(dir, 'secrets')) ? [] : createReferencedSecrets(manifests);
+  // Local profiles generate their Secrets and ExternalSecrets own theirs (no operator runs here,
+  // and KWOK starts no container that would miss them); otherwise an operator makes them first.
+  const makesOwnSecrets =
+    existsSync(path.join(dir, 'secrets')) || manifests.some((m) => m.kind === 'ExternalSecret');
+  const secrets = makesOwnSecrets ? [] : createReferencedSecrets(manifests);
 
   const started = Date.now();
   const applied = apply(l, ['-k', dir]);
@@ -201,6 +209,34 @@ async function rotateSecret(profile: string, secret: string): Promise<Record<str
   }
 }
 
+/** A variant of a profile (other profile data or MemoStack props) as a kustomization in a scratch folder. */
+function writeVariant(
+  profileName: string,
+  profileChanges: Partial<Profile>,
+  stackProps: Omit<MemoStackProps, 'profile'>,
+): string {
+  const profile = PROFILES.find((p) => p.name === profileName)!;
+  const built = buildProfile({ ...profile, ...profileChanges }, stackProps);
+  const dir = mkdtempSync(path.join(os.tmpdir(), `memo-e2e-variant-${profileName}-`));
+  for (const [file, text] of built.manifests) writeFileSync(path.join(dir, file), text);
+  writeFileSync(path.join(dir, 'kustomization.yaml'), built.kustomization);
+  return dir;
+}
+
+/** The optional objects, applied with the real CRDs their projects publish. */
+const VARIANTS = [
+  {
+    name: 'cloud+operator-monitoring',
+    build: () => writeVariant('cloud', {}, { monitoringMode: MonitoringMode.operator() }),
+    kinds: ['ServiceMonitor', 'PrometheusRule'],
+  },
+  {
+    name: 'cloud+external-secrets',
+    build: () => writeVariant('cloud', { externalSecretStore: 'memo-secret-store' }, {}),
+    kinds: ['ExternalSecret'],
+  },
+] as const;
+
 const profiles = readdirSync(path.join(ROOT_DIR, 'dist'), { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name)
@@ -225,6 +261,7 @@ if (!built) {
     beforeAll(async () => {
       await up(l);
       prepareNodes(l);
+      await installCrds(l);
     }, 180_000);
 
     afterAll(async () => {
@@ -241,6 +278,26 @@ if (!built) {
         console.log(
           `E2E ${profile} ${l.version} ${JSON.stringify({ ...run.report, ...(rotation ? { rotation } : {}) })}`,
         );
+      },
+      600_000,
+    );
+
+    it.each(VARIANTS.map((v) => [v.name, v] as const))(
+      'when the %s variant is applied with its CRDs installed, then it is admitted and rolls out like the profile',
+      async (name, variant) => {
+        const dir = variant.build();
+        try {
+          const run = await runProfile(name, dir);
+          const manifests = rendered(dir);
+          for (const kind of variant.kinds) {
+            const wanted = manifests.filter((m) => m.kind === kind).length;
+            expect(wanted).toBeGreaterThan(0);
+            expect(list(l, NAMESPACE, `${kind.toLowerCase()}s`).length).toBe(wanted);
+          }
+          console.log(`E2E ${name} ${l.version} ${JSON.stringify(run.report)}`);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
       },
       600_000,
     );
