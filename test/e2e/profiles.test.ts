@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { MemoStackProps } from '../../charts/memo-stack';
 import { MonitoringMode } from '../../charts/monitoring-stack';
 import { Profile, PROFILES } from '../../charts/profiles';
@@ -281,6 +281,46 @@ if (!built) {
       },
       600_000,
     );
+
+    it('when a scratch copy of dist/kind breaks Pod Security and a Service selector, then the run reports exactly those', async () => {
+      const scratch = mkdtempSync(path.join(os.tmpdir(), 'memo-e2e-broken-'));
+      try {
+        cpSync(path.join(ROOT_DIR, 'dist', 'kind'), scratch, { recursive: true });
+        const edit = (file: string, change: (doc: Record<string, any>) => void): void => {
+          const doc = parse(readFileSync(path.join(scratch, file), 'utf8')) as Record<string, any>;
+          change(doc);
+          writeFileSync(path.join(scratch, file), stringify(doc));
+        };
+        edit('Deployment.memo-api.k8s.yaml', (d) => {
+          d.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
+        });
+        edit('Service.memo-redis.k8s.yaml', (d) => {
+          d.spec.selector['app.kubernetes.io/instance'] = 'memo-redis-typo';
+        });
+        await deleteNamespace(l, NAMESPACE);
+        await prepareStorage(l);
+        const applied = apply(l, ['-k', scratch]);
+        expect(applied.rejected).toEqual([]);
+        expect(applied.podSecurityWarnings).toEqual([
+          expect.stringMatching(
+            /would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false \(container "api"/,
+          ),
+        ]);
+        const { states } = await waitForWorkloads(l, NAMESPACE, 20_000);
+        expect(states.filter((s) => !s.ready).map((s) => s.name)).toEqual(['Deployment/memo-api']);
+        expect(failedCreates(l, NAMESPACE)).toEqual(
+          expect.arrayContaining([expect.stringMatching(/^ReplicaSet\/memo-api-.*violates PodSecurity/)]),
+        );
+        expect(
+          serviceEndpoints(l, NAMESPACE)
+            .filter((e) => !e.ok)
+            .map((e) => e.service)
+            .sort(),
+        ).toEqual(['memo-api', 'memo-redis']);
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    }, 300_000);
 
     it.each(VARIANTS.map((v) => [v.name, v] as const))(
       'when the %s variant is applied with its CRDs installed, then it is admitted and rolls out like the profile',
