@@ -13,8 +13,9 @@ import * as path from 'path';
 import { App, YamlOutputType } from 'cdk8s';
 import { stringify } from 'yaml';
 import { RequiredSecret } from './charts/endpoints';
+import { SYNC_WAVE } from './charts/gitops';
 import { MemoStack, MemoStackProps } from './charts/memo-stack';
-import { Profile, PROFILES } from './charts/profiles';
+import { CLOUD_API_IMAGE_PLACEHOLDER, Profile, PROFILES } from './charts/profiles';
 
 export interface SynthOptions {
   /** Folder that receives one sub-folder per profile. */
@@ -41,7 +42,10 @@ const KUSTOMIZATION = 'kustomization.yaml';
  * is read back and removed. `stackProps` builds a variant (the e2e tests use operator-mode
  * monitoring). A construct that rejects its props throws here, before any output.
  */
-export function buildProfile(profile: Profile, stackProps: Omit<MemoStackProps, 'profile'> = {}): BuiltProfile {
+export function buildProfile(
+  profile: Profile,
+  stackProps: Omit<MemoStackProps, 'profile'> = {},
+): BuiltProfile {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'memostack-synth-'));
   let stack: MemoStack;
   const manifests = new Map<string, string>();
@@ -72,6 +76,7 @@ export function buildProfile(profile: Profile, stackProps: Omit<MemoStackProps, 
   if (profile.secrets === 'local-generated') {
     kustomization.generatorOptions = {
       labels: { 'app.kubernetes.io/part-of': 'memostack', 'app.kubernetes.io/managed-by': 'kustomize' },
+      annotations: { 'argocd.argoproj.io/sync-wave': String(SYNC_WAVE.prerequisites) },
     };
     kustomization.secretGenerator = stack.requiredSecrets.map((secret) => ({
       name: secret.secretName,
@@ -216,9 +221,27 @@ export function run(profiles: readonly Profile[], options: SynthOptions, cliOutd
   return 0;
 }
 
+/**
+ * The profiles as synth builds them: MEMO_API_IMAGE names the registry image the cloud profile
+ * pulls. Without it the cloud profile keeps its placeholder, and synth says so on stderr.
+ */
+export function profilesFromEnvironment(env: NodeJS.ProcessEnv): Profile[] {
+  const image = env.MEMO_API_IMAGE;
+  return PROFILES.map((p) => {
+    if (p.name !== 'cloud') return p;
+    if (image !== undefined && image !== '') return { ...p, apiImage: image };
+    if (p.apiImage === CLOUD_API_IMAGE_PLACEHOLDER) {
+      process.stderr.write(
+        `note: dist/cloud pulls the placeholder image ${CLOUD_API_IMAGE_PLACEHOLDER}; push the API image to your registry and synth with MEMO_API_IMAGE=<registry>/memo-api:<tag> (README, "Build and push the API image")\n`,
+      );
+    }
+    return p;
+  });
+}
+
 if (require.main === module) {
   process.exitCode = run(
-    PROFILES,
+    profilesFromEnvironment(process.env),
     { distDir: path.join(__dirname, 'dist'), secretsDir: path.join(__dirname, '.secrets') },
     process.env.CDK8S_OUTDIR,
   );

@@ -92,7 +92,9 @@ export class Connections {
         policyTypes: ['Ingress', 'Egress'],
         // No rules means deny all, said by policyTypes alone: the API server drops an empty
         // list, so `ingress: []` in dist bumped the policy's generation on every re-apply.
-        ingress: Lazy.any({ produce: () => (this.ingress.length > 0 ? render(this.ingress, 'from') : undefined) }),
+        ingress: Lazy.any({
+          produce: () => (this.ingress.length > 0 ? render(this.ingress, 'from') : undefined),
+        }),
         egress: Lazy.any({ produce: () => (this.egress.length > 0 ? render(this.egress, 'to') : undefined) }),
       },
     });

@@ -2,6 +2,7 @@
 export * from './connections';
 export * from './dashboards/grafana-dashboard';
 export * from './endpoints';
+export * from './gitops';
 export * from './kafka-cluster';
 export * from './labels';
 export * from './mariadb-stateful-set';

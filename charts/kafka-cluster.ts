@@ -496,12 +496,23 @@ export class KafkaCluster
     ].join('\n');
 
     const job = new KubeJob(this, `topic-${name}`, {
-      metadata: { name: jobName, namespace: this.namespace, labels },
+      metadata: {
+        name: jobName,
+        namespace: this.namespace,
+        labels,
+        // A Job's template is immutable, and a TTL would make GitOps tools recreate a finished
+        // Job forever (Argo CD sees it missing and syncs it again). So the Job stays, and the
+        // tools replace it instead of patching it: Argo CD runs it as a Sync hook, deleting the
+        // previous run first; Flux recreates it when it changes. The script is idempotent.
+        annotations: {
+          'argocd.argoproj.io/hook': 'Sync',
+          'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+          'kustomize.toolkit.fluxcd.io/force': 'enabled',
+        },
+      },
       spec: {
         backoffLimit: 3,
         activeDeadlineSeconds: 1800,
-        // Jobs are immutable: once finished they go, so a later apply can create a changed one.
-        ttlSecondsAfterFinished: 600,
         template: {
           metadata: { labels },
           spec: {

@@ -7,6 +7,7 @@ import { KafkaCluster } from './kafka-cluster';
 import { MANAGED_BY, MEMOSTACK_VERSION, PART_OF, recommendedLabels } from './labels';
 import { MariaDbStatefulSet } from './mariadb-stateful-set';
 import { MemoApi } from './memo-api';
+import { addGitOpsHints } from './gitops';
 import { MonitoringMode, MonitoringStack } from './monitoring-stack';
 import { MAX_TOPIC_PARTITIONS, requireInteger, requirePinnedImage } from './backing-common';
 import { Profile, validateProfile } from './profiles';
@@ -17,7 +18,7 @@ export interface MemoStackProps {
   readonly profile: Profile;
   /**
    * The memo service image, pinned.
-   * @default "memo-api:0.1.0"
+   * @default - the profile's `apiImage`
    */
   readonly apiImage?: string;
   /**
@@ -107,7 +108,7 @@ export class MemoStack extends Chart {
 
     this.api = new MemoApi(this, 'api', {
       namespace,
-      image: props.apiImage,
+      image: props.apiImage ?? profile.apiImage,
       database: this.database,
       cache: this.cache,
       events: this.events,
@@ -141,6 +142,7 @@ export class MemoStack extends Chart {
         externalSecret(this, secret, profile.externalSecretStore);
       }
     }
+    addGitOpsHints(this, [this.database, this.cache, this.events]);
   }
 }
 

@@ -4,6 +4,7 @@ import {
   requireHostname,
   requireNamespace,
   requireOneOf,
+  requirePinnedImage,
 } from './backing-common';
 import { ResourcePreset } from './resources';
 
@@ -34,6 +35,12 @@ export interface Profile {
   readonly secrets: 'local-generated' | 'existing';
   /** Emit ExternalSecret objects (external-secrets.io) pulling from this ClusterSecretStore. */
   readonly externalSecretStore?: string;
+  /**
+   * The memo service image, pinned. Local clusters run an image loaded into them by name
+   * (`kind load docker-image`, `k3d image import`); a cloud cluster pulls it, so its reference
+   * must name the registry it was pushed to (a bare `memo-api` means Docker Hub, where none is).
+   */
+  readonly apiImage: string;
   readonly api: {
     readonly replicas: number;
     readonly resources: ResourcePreset;
@@ -67,6 +74,7 @@ export interface Profile {
 
 const localBase = {
   namespace: 'memo',
+  apiImage: 'memo-api:0.1.0',
   spreadAcrossZones: false,
   secrets: 'local-generated',
   api: { replicas: 1, resources: ResourcePreset.SMALL },
@@ -95,6 +103,9 @@ export const K3D: Profile = {
   ingressClassName: 'traefik',
 };
 
+/** The cloud profile's image until a real registry is named; main.ts warns while it is in use. */
+export const CLOUD_API_IMAGE_PLACEHOLDER = 'registry.example.com/memostack/memo-api:0.1.0';
+
 export const CLOUD: Profile = {
   name: 'cloud',
   namespace: 'memo',
@@ -103,6 +114,9 @@ export const CLOUD: Profile = {
   tlsClusterIssuer: 'letsencrypt-prod',
   spreadAcrossZones: true,
   secrets: 'existing',
+  // A placeholder on purpose (RFC 2606's example.com): synth says so until MEMO_API_IMAGE names
+  // the registry the image was pushed to (README, "Build and push the API image").
+  apiImage: CLOUD_API_IMAGE_PLACEHOLDER,
   api: {
     replicas: 3,
     resources: ResourcePreset.MEDIUM,
@@ -133,6 +147,7 @@ export function validateProfile(profile: Profile): void {
     requireDnsSubdomain(owner, 'storageClassName', profile.storageClassName);
   }
   requireDnsSubdomain(owner, 'ingressClassName', profile.ingressClassName);
+  requirePinnedImage(owner, 'apiImage', profile.apiImage, 'memo-api:0.1.0');
   if (profile.ingressHost !== undefined) {
     requireHostname(owner, 'ingressHost', profile.ingressHost);
   }

@@ -153,7 +153,13 @@ describe('KafkaCluster with one node', () => {
     expect(script).toContain('/opt/kafka/bin/kafka-topics.sh --bootstrap-server memo-kafka-bootstrap:9092');
     expect(script).toContain('--create --if-not-exists');
     expect(script).toContain("--topic 'memo_events' --partitions 6 --replication-factor 1");
-    expect(job.spec).toMatchObject({ backoffLimit: 3, ttlSecondsAfterFinished: 600 });
+    expect(job.spec).toMatchObject({ backoffLimit: 3 });
+    // No TTL: a finished Job that disappears is recreated by Argo CD on every sync.
+    expect(job.spec.ttlSecondsAfterFinished).toBeUndefined();
+    expect(job.metadata.annotations).toMatchObject({
+      'argocd.argoproj.io/hook': 'Sync',
+      'argocd.argoproj.io/hook-delete-policy': 'BeforeHookCreation',
+    });
     expect(job.spec.template.spec.restartPolicy).toBe('OnFailure');
   });
 

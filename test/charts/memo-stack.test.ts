@@ -158,6 +158,39 @@ describe('MemoStack', () => {
     expect([...referenced].filter((r) => !declared.has(r))).toEqual([]);
   });
 
+  test('when built, then Argo CD applies the namespace, then prerequisites, then data stores, then the API and monitoring', () => {
+    const { manifests } = build({ profile: CLOUD });
+    const wave = (kind: string, name: string) =>
+      find(manifests, kind, name).metadata.annotations?.['argocd.argoproj.io/sync-wave'];
+    expect(
+      manifests.filter((m) => m.metadata.annotations?.['argocd.argoproj.io/sync-wave'] === undefined),
+    ).toEqual([]);
+    expect(wave('Namespace', 'memo')).toBe('-2');
+    expect(wave('ConfigMap', 'memo-mariadb-config')).toBe('-1');
+    expect(wave('PersistentVolumeClaim', 'memo-mariadb-backup')).toBe('-1');
+    expect(wave('NetworkPolicy', 'memo-api')).toBe('-1');
+    expect(wave('StatefulSet', 'memo-mariadb')).toBe('0');
+    expect(wave('Service', 'memo-kafka-bootstrap')).toBe('0');
+    expect(wave('Deployment', 'memo-api')).toBe('1');
+    expect(wave('Deployment', 'memo-prometheus')).toBe('1');
+  });
+
+  test('when built, then neither a GitOps prune nor deleting the application removes the Namespace or a claim', () => {
+    const { manifests } = build({ profile: CLOUD });
+    const kept = manifests.filter((m) => m.kind === 'Namespace' || m.kind === 'PersistentVolumeClaim');
+    expect(kept.length).toBeGreaterThan(1);
+    for (const m of kept) {
+      expect(m.metadata.annotations).toMatchObject({
+        'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false',
+        'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+      });
+    }
+    const others = manifests.filter((m) => !kept.includes(m));
+    expect(
+      others.filter((m) => m.metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune'] !== undefined),
+    ).toEqual([]);
+  });
+
   test('when the profile names an external secret store, then an ExternalSecret materializes each Secret', () => {
     const { stack, manifests } = build({ profile: { ...CLOUD, externalSecretStore: 'vault' } });
     const externalSecrets = manifests.filter((m) => m.kind === 'ExternalSecret');

@@ -208,6 +208,7 @@ const PROFILE = {
   spreadAcrossZones: 'validated',
   secrets: 'validated',
   externalSecretStore: 'validated',
+  apiImage: 'validated',
   api: 'validated',
   mariadb: 'validated',
   redis: 'validated',
@@ -705,6 +706,7 @@ const SUBJECTS: readonly Subject[] = [
       { prop: 'secrets', bad: 'vault', good: 'existing' },
       { prop: 'externalSecretStore', bad: 'vault', good: undefined, shows: "secrets 'local-generated'" },
       { prop: 'externalSecretStore', bad: 'Vault', good: 'vault', with: { secrets: 'existing' } },
+      { prop: 'apiImage', bad: 'memo-api:latest', good: 'registry.example.com/memo-api:1.0.0' },
       { prop: 'api.replicas', bad: 0, good: 1, owner: 'MemoApi' },
       {
         prop: 'api.resources',

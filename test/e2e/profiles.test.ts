@@ -286,15 +286,18 @@ if (!built) {
       const scratch = mkdtempSync(path.join(os.tmpdir(), 'memo-e2e-broken-'));
       try {
         cpSync(path.join(ROOT_DIR, 'dist', 'kind'), scratch, { recursive: true });
-        const edit = (file: string, change: (doc: Record<string, any>) => void): void => {
-          const doc = parse(readFileSync(path.join(scratch, file), 'utf8')) as Record<string, any>;
+        const edit = <T>(file: string, change: (doc: T) => void): void => {
+          const doc = parse(readFileSync(path.join(scratch, file), 'utf8')) as T;
           change(doc);
           writeFileSync(path.join(scratch, file), stringify(doc));
         };
-        edit('Deployment.memo-api.k8s.yaml', (d) => {
+        type PodOwner = {
+          spec: { template: { spec: { containers: { securityContext: Record<string, unknown> }[] } } };
+        };
+        edit<PodOwner>('Deployment.memo-api.k8s.yaml', (d) => {
           d.spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
         });
-        edit('Service.memo-redis.k8s.yaml', (d) => {
+        edit<{ spec: { selector: Record<string, string> } }>('Service.memo-redis.k8s.yaml', (d) => {
           d.spec.selector['app.kubernetes.io/instance'] = 'memo-redis-typo';
         });
         await deleteNamespace(l, NAMESPACE);
