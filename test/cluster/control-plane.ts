@@ -293,11 +293,19 @@ export async function up(l: ClusterLayout): Promise<void> {
     `--service-account-private-key-file=${saKey}`,
     `--root-ca-file=${path.join(pki, 'apiserver.crt')}`,
     '--use-service-account-credentials=true',
+    // KWOK renews node leases every 10 s; on a loaded 2-core machine a renewal can slip, and a
+    // node marked NotReady has all its pods marked unready (KWOK's fast stages never undo that).
+    // Nodes here never fail for real, so a missed renewal must not look like a failure.
+    '--node-monitor-grace-period=2m',
   ]);
   start(l, 'kube-scheduler', [...common, '--secure-port=0']);
   start(l, 'kwok', [
     `--kubeconfig=${l.kubeconfig}`,
     '--manage-all-nodes=true',
+    // Node leases as a kubelet keeps them (renewed every quarter of the duration). Without this
+    // flag KWOK keeps none, and its status heartbeat comes every 10-20 minutes: the node
+    // controller marks every node NotReady in between.
+    '--node-lease-duration-seconds=40',
     // Pod IPs outside the Service range; EndpointSlices carry them.
     '--cidr=10.244.0.0/16',
     ...kwokStages().map((f) => `--config=${f}`),

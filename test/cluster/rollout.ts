@@ -172,3 +172,13 @@ export async function deleteNamespace(
     await sleep(500);
   }
 }
+
+/** NodeNotReady events: the simulated nodes must stay Ready, or the rollout checks prove nothing. */
+export function nodeNotReadyEvents(l: ClusterLayout): string[] {
+  return list(l, 'default', 'events')
+    .map(
+      (e) => e as unknown as { reason?: string; involvedObject?: { name: string }; lastTimestamp?: string },
+    )
+    .filter((e) => e.reason === 'NodeNotReady')
+    .map((e) => `${e.involvedObject?.name} at ${e.lastTimestamp}`);
+}

@@ -17,6 +17,7 @@ import {
   failedCreates,
   kubectlResult,
   list,
+  nodeNotReadyEvents,
   serviceEndpoints,
   waitForWorkloads,
 } from '../cluster/rollout';
@@ -111,6 +112,7 @@ async function runProfile(profile: string, dir = path.join(ROOT_DIR, 'dist', pro
   const { states, seconds } = await waitForWorkloads(l, NAMESPACE, ROLLOUT_TIMEOUT_MS);
   expect(states.filter((s) => !s.ready)).toEqual([]);
   expect(failedCreates(l, NAMESPACE)).toEqual([]);
+  expect(nodeNotReadyEvents(l)).toEqual([]);
   const endpoints = serviceEndpoints(l, NAMESPACE);
   expect(endpoints.filter((e) => !e.ok)).toEqual([]);
 
