@@ -16,8 +16,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.logLevel });
-  const running = await runServer(config, createEvents, { logger });
+  // Handlers before the server listens: see exitOnSignals.
+  const running = runServer(config, createEvents, { logger });
   exitOnSignals(running, logger);
+  await running;
 }
 
 main().catch((err: unknown) => {

@@ -100,8 +100,11 @@ export async function runServer(
     shuttingDown = true;
     logger.info('shutdown: readiness now fails', { signal, delay_ms: config.shutdownDelayMs });
     await sleep(config.shutdownDelayMs);
-    logger.info('shutdown: closing listener, draining in-flight requests');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Logged once close() has run (it closes the listening socket at once), not before: whoever
+    // reads this line and then connects must be refused, not slip in while the process that
+    // wrote it waits for a core.
+    logger.info('shutdown: closing listener, draining in-flight requests');
     server.closeIdleConnections();
     const idleSweep = setInterval(() => server.closeIdleConnections(), 250);
     const deadline = setTimeout(() => {
@@ -130,15 +133,28 @@ export async function runServer(
   return { server, port, shutdown };
 }
 
-/** Installs SIGTERM/SIGINT handlers that run the shutdown and exit with its outcome. */
-export function exitOnSignals(running: RunningServer, logger: Logger): void {
+/**
+ * Installs SIGTERM/SIGINT handlers that run the shutdown and exit with its outcome. Call it
+ * with runServer's promise, right after calling runServer: until these handlers exist a signal
+ * has Node's default action and kills the process outright. Installed only once runServer had
+ * resolved, they left a window after the port opened and "listening" was logged (the readiness
+ * mark tests and operators wait for) in which a SIGTERM skipped the graceful shutdown, and the
+ * process died of the signal (no exit code) instead of draining and exiting 0, or 1 on a second
+ * signal. A signal during startup waits for the server to be up, then shuts it down.
+ */
+export function exitOnSignals(running: Promise<RunningServer>, logger: Logger): void {
   const onSignal = (signal: NodeJS.Signals): void => {
-    running.shutdown(signal).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error('shutdown failed', { error: err });
-        process.exit(1);
-      },
+    running.then(
+      (server) =>
+        server.shutdown(signal).then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error('shutdown failed', { error: err });
+            process.exit(1);
+          },
+        ),
+      // Startup failed: the composition root reports that and exits 1.
+      () => undefined,
     );
   };
   process.on('SIGTERM', onSignal);

@@ -1,6 +1,15 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -241,8 +250,11 @@ export async function status(l: ClusterLayout): Promise<ClusterStatus> {
  */
 export async function up(l: ClusterLayout): Promise<void> {
   if ((await status(l)).ready) return;
-  // A half-started cluster is stopped first: a fresh start is quicker than repairing one.
-  await down(l);
+  // A half-started cluster is stopped first: a fresh start is quicker than repairing one. So is
+  // a cluster of another release: they share the ports.
+  for (const other of readdirSync(path.dirname(path.dirname(l.runDir)))) {
+    if (/^v\d+\.\d+\.\d+$/.test(other)) await down(layout(other));
+  }
   mkdirSync(l.runDir, { recursive: true });
   rmSync(path.join(l.runDir, 'etcd-data'), { recursive: true, force: true });
   writeRunFiles(l);

@@ -80,7 +80,8 @@ export async function createScratchMariaDb(): Promise<ScratchMariaDb> {
     password: '',
     dir,
     async start() {
-      if (child && child.exitCode === null) return;
+      // Still running: a server killed by a signal has a null exitCode too, and must be started again.
+      if (child && child.exitCode === null && child.signalCode === null) return;
       const proc = spawn(
         'mariadbd',
         [
@@ -105,8 +106,10 @@ export async function createScratchMariaDb(): Promise<ScratchMariaDb> {
       const started = Date.now();
       // The port opens only once InnoDB has started (or recovered after a SIGKILL).
       while (!(await accepts(port))) {
-        if (proc.exitCode !== null) {
-          throw new Error(`mariadbd exited (${proc.exitCode}) on start:\n${await errorLog()}`);
+        if (proc.exitCode !== null || proc.signalCode !== null) {
+          throw new Error(
+            `mariadbd exited (${proc.exitCode ?? proc.signalCode}) on start:\n${await errorLog()}`,
+          );
         }
         if (Date.now() - started > 30_000) {
           throw new Error(`mariadbd did not accept connections on ${port}:\n${await errorLog()}`);

@@ -60,7 +60,9 @@ export async function createScratchRedis(): Promise<ScratchRedis> {
     async stop() {
       const running = child;
       child = undefined;
-      if (!running || running.exitCode !== null) return;
+      // Gone already, by itself or by a signal (exitCode stays null then): its 'exit' has been
+      // emitted, and waiting for it again would never end.
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
       const exited = new Promise((resolve) => running.once('exit', resolve));
       running.kill('SIGKILL');
       await exited;

@@ -11,13 +11,14 @@ import { exitOnSignals, runServer } from '../../src/server';
 try {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
-  runServer(config, createEvents, { host: '127.0.0.1', logger }).then(
-    (running) => exitOnSignals(running, logger),
-    (err: unknown) => {
-      process.stderr.write(`startup failed: ${String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  const running = runServer(config, createEvents, { host: '127.0.0.1', logger });
+  // Before the "listening" line that startServerProcess waits for (see exitOnSignals): a
+  // SIGTERM sent on seeing it must find the handlers, not Node's default action.
+  exitOnSignals(running, logger);
+  running.catch((err: unknown) => {
+    process.stderr.write(`startup failed: ${String(err)}\n`);
+    process.exit(1);
+  });
 } catch (err) {
   process.stderr.write(`invalid configuration: ${err instanceof ConfigError ? err.message : String(err)}\n`);
   process.exit(1);

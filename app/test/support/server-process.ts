@@ -27,6 +27,8 @@ export interface ServerProcess {
   readonly exited: Promise<number | null>;
   /** performance.now() of the exit, once it has exited. */
   exitedAt(): number | undefined;
+  /** The signal that killed it, once it has exited (null: it exited by itself, see exited). */
+  exitSignal(): NodeJS.Signals | null;
   /** Sends SIGTERM and returns when (performance.now()) it was sent; never escalates. */
   terminate(): number;
   /** Sends any other signal (a second SIGINT, SIGUSR2 for gc-on-signal.ts). */
@@ -177,6 +179,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     alive,
     exited,
     exitedAt: () => exitedAt,
+    exitSignal: () => child.signalCode,
     terminate() {
       const at = performance.now();
       child.kill('SIGTERM');
