@@ -11,6 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -182,6 +183,21 @@ function get(l: ClusterLayout, urlPath: string): Promise<{ status: number; body:
   });
 }
 
+function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port, timeout: 1000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 async function waitFor(
   what: string,
   timeoutMs: number,
@@ -254,6 +270,13 @@ export async function up(l: ClusterLayout): Promise<void> {
   // a cluster of another release: they share the ports.
   for (const other of readdirSync(path.dirname(path.dirname(l.runDir)))) {
     if (/^v\d+\.\d+\.\d+$/.test(other)) await down(layout(other));
+  }
+  for (const port of [l.etcdPort, l.etcdPort + 10, l.apiserverPort]) {
+    if (await portTaken(port)) {
+      throw new Error(
+        `port ${port} on 127.0.0.1 is taken by a process this checkout did not start (another clone's cluster? npm run cluster -- down there)`,
+      );
+    }
   }
   mkdirSync(l.runDir, { recursive: true });
   rmSync(path.join(l.runDir, 'etcd-data'), { recursive: true, force: true });
