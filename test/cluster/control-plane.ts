@@ -42,18 +42,19 @@ export function defaultVersion(): string {
 }
 
 /**
- * Fixed ports (one cluster per machine at a time is what the tests and people need); above
- * the ephemeral-port range's usual start so a client socket never holds them.
+ * Fixed ports by default (one cluster per checkout is what the tests and people need), below
+ * the ephemeral range so no client socket holds them. CLUSTER_ETCD_PORT (it also uses the port
+ * 10 above) and CLUSTER_APISERVER_PORT move them, for a second checkout's cluster beside.
  */
-export function layout(version = defaultVersion()): ClusterLayout {
+export function layout(version = defaultVersion(), env: NodeJS.ProcessEnv = process.env): ClusterLayout {
   const base = path.join(ROOT_DIR, '.services', 'cluster', version);
   return {
     version,
     binDir: path.join(base, 'bin'),
     runDir: path.join(base, 'run'),
     kubeconfig: path.join(base, 'run', 'kubeconfig'),
-    etcdPort: 23790,
-    apiserverPort: 16443,
+    etcdPort: Number(env.CLUSTER_ETCD_PORT ?? 23790),
+    apiserverPort: Number(env.CLUSTER_APISERVER_PORT ?? 16443),
   };
 }
 
