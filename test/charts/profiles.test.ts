@@ -295,7 +295,9 @@ describe('cloud profile', () => {
 
   test('when synthesized, then the Ingress has TLS from cert-manager', () => {
     const ingress = find(cloud(), 'Ingress', 'memo-api');
-    expect(ingress.metadata.annotations).toMatchObject({ 'cert-manager.io/cluster-issuer': 'letsencrypt-prod' });
+    expect(ingress.metadata.annotations).toMatchObject({
+      'cert-manager.io/cluster-issuer': 'letsencrypt-prod',
+    });
     expect(ingress.spec.tls).toEqual([{ hosts: ['memo.example.com'], secretName: 'memo-api-tls' }]);
   });
 });
