@@ -36,6 +36,13 @@ candidate_version() {
 # previous run unpacked when the candidate version is unchanged.
 unpack() {
   local pkg="$1" bin="$2" version
+  local dest="${TOOLS_DIR}/${pkg}" stamp="${TOOLS_DIR}/${pkg}/.version"
+  # apt-cache takes half a second a package; the candidate can only have changed if the package
+  # lists did (apt-get update rewrites /var/lib/apt/lists), so an unpack newer than them stands.
+  if [[ -x "${dest}/usr/bin/${bin}" && -f "${stamp}" && "${stamp}" -nt /var/lib/apt/lists ]]; then
+    ln -sfn "${dest}/usr/bin/${bin}" "${BIN_DIR}/${bin}"
+    return 0
+  fi
   version="$(candidate_version "${pkg}")"
   if [[ -z "${version}" || "${version}" == "(none)" ]]; then
     apt_update_once
@@ -43,8 +50,8 @@ unpack() {
   fi
   [[ -n "${version}" && "${version}" != "(none)" ]] || fail "${bin}" "no Debian package ${pkg} in the apt sources"
 
-  local dest="${TOOLS_DIR}/${pkg}" stamp="${TOOLS_DIR}/${pkg}/.version"
   if [[ -x "${dest}/usr/bin/${bin}" && -f "${stamp}" && "$(cat "${stamp}")" == "${version}" ]]; then
+    touch "${stamp}"
     ln -sfn "${dest}/usr/bin/${bin}" "${BIN_DIR}/${bin}"
     return 0
   fi
