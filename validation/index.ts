@@ -13,3 +13,4 @@ export type {
   ValidationResult,
 } from './types';
 export { validateDirectories, validateDocuments } from './validate';
+export { claimsApiServerOrigin, RULE_ORIGINS, RuleOrigin } from './rules/origins';

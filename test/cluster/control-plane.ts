@@ -311,6 +311,8 @@ export async function up(l: ClusterLayout): Promise<void> {
     `--service-account-signing-key-file=${saKey}`,
     `--token-auth-file=${path.join(l.runDir, 'tokens.csv')}`,
     '--authorization-mode=Node,RBAC',
+    // As kubeadm, kind and managed clusters run it: privileged pods are Pod Security's to refuse.
+    '--allow-privileged=true',
     `--admission-control-config-file=${path.join(l.runDir, 'admission.yaml')}`,
     '--profiling=false',
   ]);

@@ -16,10 +16,11 @@ export interface KubectlResult {
 }
 
 /** kubectl without throwing: apply and diff report through their exit code and stderr. */
-export function kubectlResult(l: ClusterLayout, args: readonly string[]): KubectlResult {
+export function kubectlResult(l: ClusterLayout, args: readonly string[], input?: string): KubectlResult {
   const r = spawnSync(path.join(l.binDir, 'kubectl'), ['--kubeconfig', l.kubeconfig, ...args], {
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
+    input,
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -33,12 +34,31 @@ export interface ApplyReport {
 
 /** `kubectl apply --server-side` of a kustomization (or a file, with `-f`) and what the server said. */
 export function apply(l: ClusterLayout, target: readonly string[]): ApplyReport {
-  const r = kubectlResult(l, ['apply', '--server-side', '--force-conflicts', ...target]);
+  return applyReport(kubectlResult(l, ['apply', '--server-side', '--force-conflicts', ...target]));
+}
+
+/**
+ * What the API server would say to these objects, changing nothing: server-side apply with
+ * `--dry-run=server` runs validation and admission (Pod Security included) but stores nothing.
+ */
+export function dryRun(l: ClusterLayout, namespace: string, objects: readonly unknown[]): ApplyReport {
+  const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
+  return applyReport(
+    kubectlResult(
+      l,
+      ['apply', '--server-side', '--force-conflicts', '--dry-run=server', '-n', namespace, '-f', '-'],
+      list,
+    ),
+  );
+}
+
+function applyReport(r: KubectlResult): ApplyReport {
   const lines = r.stderr.split('\n').filter((s) => s.trim() !== '');
   const warnings = lines.filter((s) => s.startsWith('Warning:'));
+  const errors = lines.filter((s) => !s.startsWith('Warning:'));
   return {
-    applied: r.stdout.split('\n').filter((s) => / serverside-applied$/.test(s)).length,
-    rejected: lines.filter((s) => !s.startsWith('Warning:')),
+    applied: r.stdout.split('\n').filter((s) => / serverside-applied( \(server dry run\))?$/.test(s)).length,
+    rejected: r.status !== 0 && errors.length === 0 ? [`kubectl exited with ${r.status}`] : errors,
     podSecurityWarnings: warnings.filter((s) => s.includes('would violate PodSecurity')),
     otherWarnings: warnings.filter((s) => !s.includes('would violate PodSecurity')),
   };

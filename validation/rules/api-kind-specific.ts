@@ -1,6 +1,7 @@
 import type { RuleContext } from '../context';
 import { arr, get, num, quote, rec, str } from '../json';
 import { configMapKey, cronSchedule, dns1123Subdomain } from '../k8s-names';
+import { containers, podTemplate } from '../model';
 import type { K8sObject } from '../types';
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -331,6 +332,36 @@ function workload(ctx: RuleContext, obj: K8sObject): void {
     );
 }
 
+/**
+ * A container security context that contradicts itself: a privileged process can always gain
+ * privileges, so the API server refuses `allowPrivilegeEscalation: false` beside `privileged:
+ * true` or the CAP_SYS_ADMIN capability (ValidateSecurityContext in k8s.io/kubernetes).
+ */
+function securityContexts(ctx: RuleContext, obj: K8sObject): void {
+  const pt = podTemplate(obj);
+  if (!pt) return;
+  for (const c of containers(pt)) {
+    const sc = rec(c.container.securityContext);
+    if (!sc || sc.allowPrivilegeEscalation !== false) continue;
+    const path = [...c.path, 'securityContext'];
+    if (sc.privileged === true)
+      ctx.report({
+        obj,
+        rule: RULE,
+        path,
+        message: 'Invalid value: cannot set `allowPrivilegeEscalation` to false and `privileged` to true',
+      });
+    if (arr(get(sc, 'capabilities', 'add')).includes('CAP_SYS_ADMIN'))
+      ctx.report({
+        obj,
+        rule: RULE,
+        path,
+        message:
+          'Invalid value: cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN',
+      });
+  }
+}
+
 /** API-KIND-SPECIFIC: the per-kind validation the API server runs beyond the schema. */
 export function apiKindSpecific(ctx: RuleContext): void {
   for (const obj of ctx.objects) {
@@ -364,6 +395,7 @@ export function apiKindSpecific(ctx: RuleContext): void {
       case 'StatefulSet':
       case 'CronJob':
         workload(ctx, obj);
+        securityContexts(ctx, obj);
         break;
       case 'PersistentVolumeClaim':
         className(ctx, obj, ['spec', 'storageClassName'], get(obj.raw, 'spec', 'storageClassName'));
