@@ -61,6 +61,12 @@ const START_TIMEOUT_MS = 20_000;
 const WRITE_TIMEOUT_MS = 2_000;
 /** A survivor polls for the lock every 2 s (the relay's leaderRetryMs) and then drains the backlog. */
 const DRAIN_WITHIN_MS = 30_000;
+/**
+ * How long a step that only waits for progress (a leader elected, a batch sent, a mark ended)
+ * may take. These bound the wait, not the behaviour under test: on two cores shared with other
+ * builds a resumed leader once took more than 10 s to send 649 events, so the bound is wide.
+ */
+const PROGRESS_WITHIN_MS = 30_000;
 
 interface LeaderLog {
   readonly process: ServerProcess;
@@ -160,7 +166,7 @@ describeWithKafka('relay leader frozen and killed under write load', ['mariadb',
 
   it('when the leader dies mid-backlog three times, then every committed change is on the topic, duplicates are whole events with a known id, and acknowledged writes are kept', async () => {
     for (const name of ['A', 'B', 'C']) await startInstance(name);
-    await waitUntil(() => currentLeader(processes), 10_000, 'a relay leader');
+    await waitUntil(() => currentLeader(processes), PROGRESS_WITHIN_MS, 'a relay leader');
 
     const acknowledged = {
       creates: new Map<number, string>(),
@@ -251,7 +257,7 @@ describeWithKafka('relay leader frozen and killed under write load', ['mariadb',
           const sent = Math.min(2 * RELAY_BATCH, backlog);
           await waitUntil(
             async () => ((await logEnd()) - logBefore >= sent ? true : undefined),
-            10_000,
+            PROGRESS_WITHIN_MS,
             `${leader.process.name} to send ${sent} events of the backlog`,
           );
           // Queued for the relay lock before the kill, so no survivor takes over while the log is read.
@@ -277,12 +283,12 @@ describeWithKafka('relay leader frozen and killed under write load', ['mariadb',
               );
               return Number(running[0].n) === 0 ? true : undefined;
             },
-            10_000,
+            PROGRESS_WITHIN_MS,
             "the dead leader's last mark to end",
           );
           // A produce request already on the wire when the process died is appended by now.
           await sleep(200);
-          await collector!.waitFor(await logEnd(), 10_000);
+          await collector!.waitFor(await logEnd(), PROGRESS_WITHIN_MS);
           const onTopic = new Set(collector!.events.map((e) => e.value.event_id));
           const unmarked = (await testDb
             .db('outbox')
