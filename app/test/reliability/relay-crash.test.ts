@@ -67,6 +67,8 @@ const DRAIN_WITHIN_MS = 30_000;
  * builds a resumed leader once took more than 10 s to send 649 events, so the bound is wide.
  */
 const PROGRESS_WITHIN_MS = 30_000;
+/** Between two reads of the log end that must agree before a send counts as appended. */
+const LOG_POLL_MS = 250;
 
 interface LeaderLog {
   readonly process: ServerProcess;
@@ -80,13 +82,14 @@ async function waitUntil<T>(
   check: () => Promise<T | undefined> | T | undefined,
   timeoutMs: number,
   what: string,
+  pollMs = 5,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
+    await sleep(pollMs);
   }
 }
 
@@ -224,6 +227,16 @@ describeWithKafka('relay leader frozen and killed under write load', ['mariadb',
     /** Messages in the log: the topic is new and never compacted, so offsets count them. */
     const logEnd = async (): Promise<number> =>
       (await admin!.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+    /** Whether a relay's mark (an UPDATE of this test's outbox) waits for a row lock: the held row. */
+    const markWaitingForHeldRow = async (): Promise<boolean> => {
+      const [rows] = await lockSession!.query<RowDataPacket[]>(
+        `SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX t
+           JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+          WHERE t.trx_state = 'LOCK WAIT' AND p.DB = ? AND t.trx_query LIKE 'update \`outbox\`%'`,
+        [testDb.name],
+      );
+      return Number(rows[0].n) > 0;
+    };
     /** Per round, the rows on the topic and unmarked when the leader died; undefined when a survivor took the lock first. */
     const predicted: (string[] | undefined)[] = [];
     const rounds: Record<string, unknown>[] = [];
@@ -248,17 +261,34 @@ describeWithKafka('relay leader frozen and killed under write load', ['mariadb',
           'SELECT id FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED',
         );
         if (heldRows.length === 0) throw new Error('no backlog row to hold');
-        const logBefore = await logEnd();
         leader.process.signal('SIGCONT');
         const resumedAt = performance.now();
         let lockGranted: Promise<[RowDataPacket[], unknown]> | undefined;
         let killedAt = NaN;
         try {
-          const sent = Math.min(2 * RELAY_BATCH, backlog);
+          // How much the leader sends first depends on where SIGSTOP caught it (asleep, or with a
+          // batch read or on the wire), so no count is waited for. Where it stops is fixed: the
+          // mark of the batch holding the held row waits for it, the leader sends one more batch
+          // and waits for that mark. With one broker a send is one produce request, so the log
+          // growing after the mark started, then standing still, is that batch on the topic.
           await waitUntil(
-            async () => ((await logEnd()) - logBefore >= sent ? true : undefined),
+            async () => ((await markWaitingForHeldRow()) ? true : undefined),
             PROGRESS_WITHIN_MS,
-            `${leader.process.name} to send ${sent} events of the backlog`,
+            `${leader.process.name}'s mark to wait for the held row`,
+          );
+          const atMarkWait = await logEnd();
+          let last = atMarkWait;
+          let still = 0;
+          await waitUntil(
+            async () => {
+              const now = await logEnd();
+              still = now === last ? still + 1 : 0;
+              last = now;
+              return now > atMarkWait && still >= 2 ? true : undefined;
+            },
+            PROGRESS_WITHIN_MS,
+            `${leader.process.name} to send the batch after the waiting mark`,
+            LOG_POLL_MS,
           );
           // Queued for the relay lock before the kill, so no survivor takes over while the log is read.
           lockGranted = lockSession!.query<RowDataPacket[]>('SELECT GET_LOCK(?, 10) AS got', [
