@@ -109,11 +109,20 @@ export function writeProfile(built: BuiltProfile, options: SynthOptions): string
   for (const [file, text] of built.manifests) {
     fs.writeFileSync(path.join(outdir, file), text);
   }
-  if (built.profile.secrets === 'local-generated') {
-    copyLocalSecrets(built.requiredSecrets, options.secretsDir, path.join(outdir, 'secrets'));
-  }
+  writeLocalSecrets(built, options);
   fs.writeFileSync(path.join(outdir, KUSTOMIZATION), built.kustomization);
   return [...built.manifests.keys()];
+}
+
+/**
+ * For a local profile, the git-ignored secret env files its kustomization generates Secrets
+ * from, in dist/<profile>/secrets/ (values created once under .secrets/, never changed). Synth
+ * writes them; anything that applies dist/ on a clone that was never synthesized needs them too.
+ */
+export function writeLocalSecrets(built: BuiltProfile, options: SynthOptions): void {
+  if (built.profile.secrets !== 'local-generated') return;
+  const target = path.join(options.distDir, built.profile.name, 'secrets');
+  copyLocalSecrets(built.requiredSecrets, options.secretsDir, target);
 }
 
 /** Synthesizes one profile into dist/<profile>/ (build, then write). */

@@ -7,7 +7,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { MemoStackProps } from '../../charts/memo-stack';
 import { MonitoringMode } from '../../charts/monitoring-stack';
 import { Profile, PROFILES } from '../../charts/profiles';
-import { buildProfile } from '../../main';
+import { buildProfile, writeLocalSecrets } from '../../main';
 import { kubectl, layout, ROOT_DIR, up } from '../cluster/control-plane';
 import { installCrds } from '../cluster/crds';
 import { prepareNodes, prepareStorage } from '../cluster/fixtures';
@@ -261,6 +261,13 @@ if (!built) {
   `e2e: every profile on a real API server (Kubernetes ${l.version})`,
   () => {
     beforeAll(async () => {
+      // The local profiles' secret files are git-ignored: a clone that ran the tests without a
+      // synth first (README command 2 alone) has none, so write them as synth would.
+      for (const profile of PROFILES)
+        writeLocalSecrets(buildProfile(profile), {
+          distDir: path.join(ROOT_DIR, 'dist'),
+          secretsDir: path.join(ROOT_DIR, '.secrets'),
+        });
       await up(l);
       prepareNodes(l);
       await installCrds(l);
