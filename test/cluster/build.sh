@@ -15,66 +15,14 @@ CLUSTER_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT_DIR="$(cd "${CLUSTER_DIR}/../.." && pwd)"
 # shellcheck source=scripts/lib/common.sh
 source "${ROOT_DIR}/scripts/lib/common.sh"
+# shellcheck source=scripts/lib/go-build.sh
+source "${ROOT_DIR}/scripts/lib/go-build.sh"
 # shellcheck source=test/cluster/versions.env
 [[ -n "${K8S_VERSION:-}" ]] || source "${CLUSTER_DIR}/versions.env"
-CACHE_DIR="${MEMOSTACK_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME}/.cache}/memostack}/cluster"
+CACHE_DIR="$(go_cache_dir cluster)"
 BIN_DIR="${ROOT_DIR}/.services/cluster/${K8S_VERSION}/bin"
 
-command -v go >/dev/null || fail go "not found: the control plane is compiled with Go 1.26 or newer (https://go.dev/dl, or Debian's golang-go when it is new enough)"
-
-# The file name go build gives a main package: its last path element, unless that is a major
-# version suffix (go.etcd.io/etcd/server/v3 builds "server").
-binary_of() {
-  local base="${1##*/}"
-  if [[ "${base}" =~ ^v[0-9]+$ ]]; then
-    base="${1%/*}"
-    base="${base##*/}"
-  fi
-  printf '%s\n' "${base}"
-}
-
-# build NAME MODULE_DIR LDFLAGS BINARY=PACKAGE...: compiles the packages into one cache folder
-# named by a hash of what decides the result, and links each as BINARY into BIN_DIR.
-build() {
-  local name="$1" module="$2" ldflags="$3"
-  shift 3
-  [[ -f "${module}/go.mod" ]] || fail "${name}" "no module ${module#"${ROOT_DIR}/"}"
-  # A module whose go line is newer than the local Go names its toolchain; the proxy serves it.
-  local need have
-  need="$(awk '$1 == "go" { print $2; exit }' "${module}/go.mod")"
-  have="$(go env GOVERSION)"
-  if [[ "$(printf '%s\n%s\n' "go${need}" "${have}" | sort -V | tail -n 1)" != "${have}" ]]; then
-    export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.27.3}"
-  fi
-  local key out
-  key="$({ cat "${module}/go.mod" "${module}/go.sum"; go env GOVERSION; echo "${ldflags}"; } | sha256sum | cut -c1-16)"
-  out="${CACHE_DIR}/${name}-${key}"
-  local pair missing=0 packages=() binaries=()
-  for pair in "$@"; do
-    binaries+=("${pair%%=*}")
-    packages+=("${pair#*=}")
-    [[ -x "${out}/${pair%%=*}" ]] || missing=1
-  done
-  if ((missing)); then
-    say "${name}" "compiling ${binaries[*]} (the first build of a version takes minutes)"
-    local started=${SECONDS} i
-    rm -rf "${out}.tmp"
-    mkdir -p "${out}.tmp"
-    # One go build for all of them: they share most packages, and it compiles on every core.
-    (cd "${module}" && go build -trimpath -ldflags "${ldflags}" -o "${out}.tmp/" "${packages[@]}") ||
-      fail "${name}" "go build failed in ${module#"${ROOT_DIR}/"}"
-    for i in "${!packages[@]}"; do
-      local built
-      built="$(binary_of "${packages[i]}")"
-      [[ "${built}" == "${binaries[i]}" ]] || mv "${out}.tmp/${built}" "${out}.tmp/${binaries[i]}"
-    done
-    rm -rf "${out}"
-    mv "${out}.tmp" "${out}"
-    say "${name}" "compiled in $((SECONDS - started)) s"
-  fi
-  mkdir -p "${BIN_DIR}"
-  for pair in "$@"; do ln -sfn "${out}/${pair%%=*}" "${BIN_DIR}/${pair%%=*}"; done
-}
+require_go "the control plane"
 
 [[ "${K8S_VERSION}" =~ ^v1\.([0-9]+)\.[0-9]+$ ]] || fail kubernetes "K8S_VERSION '${K8S_VERSION}' is not a release tag like v1.36.3"
 minor="${BASH_REMATCH[1]}"
@@ -83,13 +31,13 @@ k8s_module="${CLUSTER_DIR}/go/kubernetes-${K8S_VERSION}"
   fail kubernetes "no module for ${K8S_VERSION}: make it with bash test/cluster/go/new-kubernetes-module.sh ${K8S_VERSION}"
 
 # Without the version stamp the binaries report v0.0.0-master, and kubectl warns of skew.
-build "kubernetes-${K8S_VERSION}" "${k8s_module}" \
+go_build_cached "kubernetes-${K8S_VERSION}" "${k8s_module}" "${CACHE_DIR}" "${BIN_DIR}" \
   "-s -w -X k8s.io/component-base/version.gitVersion=${K8S_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor} -X k8s.io/component-base/version.gitTreeState=clean" \
   kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
   kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
   kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler kubectl=k8s.io/kubernetes/cmd/kubectl
-build etcd "${CLUSTER_DIR}/go/etcd" "-s -w" etcd=go.etcd.io/etcd/server/v3
-build kwok "${CLUSTER_DIR}/go/kwok" "-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
+go_build_cached etcd "${CLUSTER_DIR}/go/etcd" "${CACHE_DIR}" "${BIN_DIR}" "-s -w" etcd=go.etcd.io/etcd/server/v3
+go_build_cached kwok "${CLUSTER_DIR}/go/kwok" "${CACHE_DIR}" "${BIN_DIR}" "-s -w" kwok=sigs.k8s.io/kwok/cmd/kwok
 
 # The default release's kubectl is the one people and CI use for kustomize and apply -k.
 (
