@@ -288,6 +288,42 @@ describeWithServices('memo API sign-in settings', ['mariadb', 'redis'], () => {
     }
   });
 
+  it('when the issuer has been unreachable since start, then writes with a token get 503 with Retry-After and readiness stays 200 saying the keys are not loaded', async () => {
+    const config: AuthConfig = {
+      issuerUrl: issuer.issuer,
+      audience: 'memo-api',
+      rolesClaim: 'groups',
+      adminRole: undefined,
+      nameClaim: 'name',
+      requiredForReads: false,
+    };
+    issuer.setDown(true);
+    const auth = createAuth(config, silentLogger);
+    const t = await buildTestApp(testDb, { config: { auth: config }, auth });
+    try {
+      const api = () => request(t.callback);
+      const res = await api()
+        .post('/api/memos')
+        .set('Authorization', `Bearer ${await issuer.sign()}`)
+        .send({ title: 'waits for keys' })
+        .expect(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body.detail).toContain('signing keys are not loaded yet');
+      // Without a token it is still a 401: the missing token is the client's problem either way.
+      await api().post('/api/memos').send({ title: 'anonymous' }).expect(401);
+      await api().get('/api/memos').expect(200);
+      expect((await api().get('/health/ready').expect(200)).body).toEqual({
+        status: 'ready',
+        auth_keys: 'not loaded',
+      });
+    } finally {
+      issuer.setDown(false);
+      auth.stop();
+      await t.close();
+    }
+  });
+
   it('when the OpenAPI document is read, then writes declare the bearer scheme with 401 and 403, and memos an owner', async () => {
     const t = await buildTestApp(testDb);
     try {
