@@ -253,7 +253,7 @@ export function profilesFromEnvironment(env: NodeJS.ProcessEnv): Profile[] {
       profile = { ...profile, api: { ...profile.api, oidc } };
     } else if (profile.api.oidc?.issuerUrl === CLOUD_OIDC_ISSUER_PLACEHOLDER) {
       process.stderr.write(
-        `note: dist/cloud accepts tokens from the placeholder issuer ${CLOUD_OIDC_ISSUER_PLACEHOLDER}, so every write will be refused until you synth with MEMO_OIDC_ISSUER_URL=<your issuer> MEMO_OIDC_AUDIENCE=<client id> (README, "Sign-in")\n`,
+        `note: dist/cloud accepts tokens from the placeholder issuer ${CLOUD_OIDC_ISSUER_PLACEHOLDER}, so every write will be refused until you synth with MEMO_OIDC_ISSUER_URL=<your issuer> MEMO_OIDC_AUDIENCE=<client id> (README, "Sign-in (cloud)")\n`,
       );
     }
     return profile;

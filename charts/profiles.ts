@@ -87,7 +87,7 @@ const localBase = {
   apiImage: 'memo-api:0.1.0',
   spreadAcrossZones: false,
   secrets: 'local-generated',
-  // A laptop cluster, reachable from the laptop only: writes without sign-in (README, "Sign-in").
+  // A laptop cluster, reachable from the laptop only: writes without sign-in (README, "Sign-in (cloud)").
   api: { replicas: 1, resources: ResourcePreset.SMALL, allowAnonymousWrites: true },
   mariadb: { replicas: 1, resources: ResourcePreset.SMALL, storageGiB: 2 },
   redis: { resources: ResourcePreset.MICRO, storageGiB: 1 },
