@@ -938,6 +938,11 @@ function validateAuth(props: MemoApiProps): ValidatedAuth | undefined {
       `MemoApi: oidcIssuerUrl must be an https URL without query, fragment or credentials (http only for localhost), got '${issuer}'`,
     );
   }
+  if (issuer.length > 255) {
+    throw new Error(
+      `MemoApi: oidcIssuerUrl must be at most 255 characters (memos store their owner's issuer in a column that wide), got '${issuer}'`,
+    );
+  }
   if (props.allowAnonymousWrites === true) {
     throw new Error(
       `MemoApi: allowAnonymousWrites contradicts oidcIssuerUrl '${issuer}' (writes need a token then), got true`,

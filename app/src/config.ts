@@ -184,6 +184,8 @@ function issuerUrl(env: Env, name: string): string | undefined {
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     throw new ConfigError(name, `expected a URL without query, fragment or credentials, got "${value}"`);
   }
+  // Memos store the issuer of their owner in a 255-character column.
+  if (value.length > 255) throw new ConfigError(name, `expected at most 255 characters, got ${value.length}`);
   return value;
 }
 

@@ -484,6 +484,12 @@ const SUBJECTS: readonly Subject[] = [
         shows: 'oidcAudience is used only with an oidcIssuerUrl',
         with: signIn,
       },
+      {
+        prop: 'oidcIssuerUrl',
+        bad: `https://login.example.com/${'r'.repeat(230)}`,
+        good: `https://login.example.com/${'r'.repeat(229)}`,
+        with: signIn,
+      },
       { prop: 'oidcAudience', bad: 'memo api', good: 'api://0f3c-memo', with: signIn },
       { prop: 'oidcAudience', bad: undefined, good: 'x'.repeat(255), shows: 'undefined', with: signIn },
       { prop: 'oidcAudience', bad: 'memo-api', good: undefined, shows: '"memo-api"' },

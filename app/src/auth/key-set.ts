@@ -14,8 +14,13 @@ export class KeysUnavailableError extends Error {
 
 /** No key of the issuer matches the token's header, even after a refetch (or a refetch was not allowed yet). */
 export class UnknownKeyError extends Error {
-  constructor(readonly kid: string | undefined) {
-    super(kid === undefined ? 'no signing key of the issuer matches the token' : `unknown key id "${kid}"`);
+  constructor(readonly kid: unknown) {
+    // The kid is the client's text: shown short and as JSON, never raw.
+    super(
+      typeof kid !== 'string'
+        ? 'no signing key of the issuer matches the token'
+        : `unknown key id '${kid.slice(0, 64).replace(/[^\x20-\x7e]|['"\\]/g, '?')}'`,
+    );
     this.name = 'UnknownKeyError';
   }
 }

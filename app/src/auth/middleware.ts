@@ -24,8 +24,16 @@ export interface AuthenticateOptions {
   readonly requiredForReads: boolean;
 }
 
-/** A quoted-string for a challenge parameter (RFC 9110 5.6.4): no quotes or backslashes inside. */
-const quoted = (text: string): string => `"${text.replace(/["\\]/g, "'")}"`;
+/** Longest error_description sent; the reasons are one short line, but some quote the token. */
+const MAX_DESCRIPTION_CHARS = 200;
+
+/**
+ * A quoted-string for a challenge parameter. RFC 6750 3 allows %x20-21 / %x23-5B / %x5D-7E in
+ * error_description: anything else (a quote, a backslash, a control or non-ASCII character from
+ * a token's header) becomes '?', so that no client-chosen text can break or split the header.
+ */
+const quoted = (text: string): string =>
+  `"${text.slice(0, MAX_DESCRIPTION_CHARS).replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, '?')}"`;
 
 function challenge(error?: { code: 'invalid_token' | 'invalid_request'; description: string }): string {
   const params = [`realm=${quoted(AUTH_REALM)}`];

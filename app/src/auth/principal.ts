@@ -57,7 +57,11 @@ function rolesOf(value: unknown): string[] {
 /** A single-line display name of at most the author column's width. */
 function cleanName(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const name = value.replace(CONTROL, ' ').trim();
+  // An unpaired surrogate has no UTF-8 form; the database would store U+FFFD anyway.
+  const name = value
+    .replace(CONTROL, ' ')
+    .replace(/[\ud800-\udfff]/gu, '\ufffd')
+    .trim();
   if (name === '') return undefined;
   return [...name].slice(0, LIMITS.authorChars).join('');
 }
@@ -75,7 +79,10 @@ export function principalFromClaims(payload: JWTPayload, settings: ClaimSettings
   const displayName =
     [settings.nameClaim, 'preferred_username', 'email']
       .map((claim) => cleanName(claimAt(payload, claim)))
-      .find((name) => name !== undefined) ?? (cleanName(sub) as string);
+      .find((name) => name !== undefined) ??
+    cleanName(sub) ??
+    // A subject of blanks and control characters only: nothing printable to show.
+    'unnamed';
   return {
     subject: sub,
     issuer: iss,

@@ -82,7 +82,7 @@ function describe(err: unknown): string {
     if (err.claim === 'nbf') return 'the token is not valid yet';
     if (err.claim === 'iss') return 'the token is from another issuer';
     if (err.claim === 'aud') return 'the token is not meant for this API (audience)';
-    return `the token's "${err.claim}" claim is missing or invalid`;
+    return `the token's ${err.claim} claim is missing or invalid`;
   }
   if (err instanceof joseErrors.JOSEAlgNotAllowed)
     return 'the token is signed with an algorithm this API does not accept';

@@ -1,3 +1,4 @@
+import { SignJWT } from 'jose';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { Auth, createAuth } from '../../src/auth';
@@ -92,6 +93,30 @@ describeWithServices('memo API with sign-in (owner, admin, challenges)', ['maria
       .send({ title: 'x' })
       .expect(401);
     expect(res2.headers['www-authenticate']).toContain('error="invalid_token"');
+  });
+
+  it('when a token names a hostile key id (quotes, CR LF, non-ASCII, 300 characters), then 401 with a well-formed challenge, never a 500', async () => {
+    const key = await issuer.newKey({ publish: false });
+    const kid = `evil"\r\nSet-Cookie: x=1; ü ${'k'.repeat(300)}`;
+    const token = await new SignJWT({
+      iss: issuer.issuer,
+      aud: 'memo-api',
+      sub: 'x',
+      exp: Math.floor(Date.now() / 1000) + 60,
+    })
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .sign(key.privateKey);
+    const res = await api()
+      .post('/api/memos')
+      .set('Authorization', bearer(token))
+      .send({ title: 'x' })
+      .expect(401);
+    const header = res.headers['www-authenticate'] as string;
+    expect(header).toMatch(
+      /^Bearer realm="memo-api", error="invalid_token", error_description="[\x20\x21\x23-\x5b\x5d-\x7e]{1,200}"$/,
+    );
+    expect(header).toContain("unknown key id 'evil??");
+    expect(res.headers['set-cookie']).toBeUndefined();
   });
 
   it('when the Authorization header is "Bearer" without a usable token, then 400 invalid_request', async () => {

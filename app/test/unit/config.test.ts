@@ -117,6 +117,7 @@ describe('loadConfig', () => {
     ['OIDC_ISSUER_URL', 'login.example.com', 'https URL'],
     ['OIDC_ISSUER_URL', 'http://login.example.com', 'http only for localhost'],
     ['OIDC_ISSUER_URL', 'https://login.example.com/?tenant=1', 'without query'],
+    ['OIDC_ISSUER_URL', `https://login.example.com/${'r'.repeat(230)}`, 'at most 255 characters'],
     ['OIDC_AUDIENCE', 'memo-api', 'OIDC_ISSUER_URL is not'],
     ['OIDC_ADMIN_ROLE', 'memo-admin', 'OIDC_ISSUER_URL is not'],
     ['AUTH_REQUIRED_FOR_READS', 'true', 'OIDC_ISSUER_URL is not set'],

@@ -144,7 +144,7 @@ describe('token verifier', () => {
     clock += REFETCH_INTERVAL_MS;
     const stranger = await issuer.newKey({ publish: false });
     expect(await refusal(await issuer.sign({}, stranger))).toBe(
-      `the token is signed with an unknown key id "${stranger.kid}"`,
+      `the token is signed with an unknown key id '${stranger.kid}'`,
     );
     expect(issuer.jwksFetches()).toBe(2);
   });
@@ -162,11 +162,11 @@ describe('token verifier', () => {
     const noExp = await new SignJWT({ iss: issuer.issuer, aud: issuer.audience, sub: 'alice' })
       .setProtectedHeader({ alg: key.alg, kid: key.kid })
       .sign(key.privateKey);
-    expect(await refusal(noExp)).toBe('the token\'s "exp" claim is missing or invalid');
+    expect(await refusal(noExp)).toBe("the token's exp claim is missing or invalid");
     const noSub = await new SignJWT({ iss: issuer.issuer, aud: issuer.audience, exp: nowSeconds() + 300 })
       .setProtectedHeader({ alg: key.alg, kid: key.kid })
       .sign(key.privateKey);
-    expect(await refusal(noSub)).toBe('the token\'s "sub" claim is missing or invalid');
+    expect(await refusal(noSub)).toBe("the token's sub claim is missing or invalid");
   });
 
   it('when the issuer rotates its signing key, then tokens of the new key are accepted without a new verifier', async () => {
