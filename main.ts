@@ -248,7 +248,7 @@ export function profilesFromEnvironment(env: NodeJS.ProcessEnv): Profile[] {
       const oidc = {
         ...profile.api.oidc,
         issuerUrl: issuer,
-        audience: audience || profile.api.oidc.audience,
+        audience: audience !== undefined && audience !== '' ? audience : profile.api.oidc.audience,
       };
       profile = { ...profile, api: { ...profile.api, oidc } };
     } else if (profile.api.oidc?.issuerUrl === CLOUD_OIDC_ISSUER_PLACEHOLDER) {

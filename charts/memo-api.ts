@@ -904,7 +904,7 @@ function validateAuth(props: MemoApiProps): ValidatedAuth | undefined {
         ['oidcAudience', props.oidcAudience],
         ['oidcAdminRole', props.oidcAdminRole],
         ['oidcEgressCidrs', props.oidcEgressCidrs],
-        ['authRequiredForReads', props.authRequiredForReads || undefined],
+        ['authRequiredForReads', props.authRequiredForReads === true ? true : undefined],
       ] as const
     ).find(([, value]) => value !== undefined);
     if (needsIssuer !== undefined) {

@@ -51,7 +51,27 @@ const MAX_DOCUMENT_BYTES = 512 * 1024;
 /** Startup retries (discovery while the issuer is down) back off to at most this. */
 const MAX_RETRY_DELAY_MS = 30_000;
 
-export type KeySet = ReturnType<typeof createKeySet>;
+/** The issuer's signing keys, as the verifier and readiness use them. */
+export interface KeySet {
+  /**
+   * The key for a token's protected header (jose's key resolver). Throws UnknownKeyError when no
+   * key matches even after the refetch it may trigger, KeysUnavailableError when no key was ever loaded.
+   */
+  keyFor(header: JWSHeaderParameters): Promise<VerificationKey>;
+  /**
+   * Starts loading the keys in the background, retrying with backoff until they are loaded, so
+   * the service starts (and serves reads) while the issuer is briefly unreachable.
+   */
+  start(): void;
+  /** Ends the background retries. */
+  stop(): void;
+  /** Whether verification can work now: keys have been loaded at least once. */
+  loaded(): boolean;
+  /** Resolves once no fetch is in flight (whatever its outcome). */
+  idle(): Promise<void>;
+  /** Fetch attempts so far (discovery and JWKS together count as one). */
+  fetchCount(): number;
+}
 
 /**
  * The issuer's signing keys: found through its discovery document (`jwks_uri`), fetched on first
@@ -61,7 +81,7 @@ export type KeySet = ReturnType<typeof createKeySet>;
  * the fetch in flight. Old keys are refreshed in the background (stale while revalidate), so a
  * request never waits for a routine refresh.
  */
-export function createKeySet(options: KeySetOptions) {
+export function createKeySet(options: KeySetOptions): KeySet {
   const { issuer, logger } = options;
   const minInterval = options.minRefetchIntervalMs ?? JWKS_MIN_REFETCH_INTERVAL_MS;
   const maxAge = options.maxAgeMs ?? JWKS_MAX_AGE_MS;
@@ -176,10 +196,6 @@ export function createKeySet(options: KeySetOptions) {
   }
 
   return {
-    /**
-     * The key for a token's protected header (jose's key resolver). Throws UnknownKeyError when no
-     * key matches even after the refetch it may trigger, KeysUnavailableError when no key was ever loaded.
-     */
     async keyFor(header: JWSHeaderParameters): Promise<VerificationKey> {
       const current = await ensureLoaded();
       refreshInBackground();
@@ -198,10 +214,6 @@ export function createKeySet(options: KeySetOptions) {
       }
     },
 
-    /**
-     * Starts loading the keys in the background, retrying with backoff until they are loaded, so
-     * the service starts (and serves reads) while the issuer is briefly unreachable.
-     */
     start(): void {
       if (resolve !== undefined || inFlight !== undefined) return;
       refetch().catch(() => scheduleRetry(1_000));
@@ -212,17 +224,14 @@ export function createKeySet(options: KeySetOptions) {
       if (retryTimer !== undefined) clearTimeout(retryTimer);
     },
 
-    /** Whether verification can work now: keys have been loaded at least once. */
     loaded(): boolean {
       return resolve !== undefined;
     },
 
-    /** Resolves once no fetch is in flight (whatever its outcome). */
     async idle(): Promise<void> {
       await inFlight?.catch(() => undefined);
     },
 
-    /** Fetch attempts so far (discovery and JWKS together count as one). */
     fetchCount(): number {
       return fetches;
     },
