@@ -15,7 +15,12 @@ import { stringify } from 'yaml';
 import { RequiredSecret } from './charts/endpoints';
 import { SYNC_WAVE } from './charts/gitops';
 import { MemoStack, MemoStackProps } from './charts/memo-stack';
-import { CLOUD_API_IMAGE_PLACEHOLDER, Profile, PROFILES } from './charts/profiles';
+import {
+  CLOUD_API_IMAGE_PLACEHOLDER,
+  CLOUD_OIDC_ISSUER_PLACEHOLDER,
+  Profile,
+  PROFILES,
+} from './charts/profiles';
 
 export interface SynthOptions {
   /** Folder that receives one sub-folder per profile. */
@@ -232,19 +237,35 @@ export function run(profiles: readonly Profile[], options: SynthOptions, cliOutd
 
 /**
  * The profiles as synth builds them: MEMO_API_IMAGE names the registry image the cloud profile
- * pulls. Without it the cloud profile keeps its placeholder, and synth says so on stderr.
+ * pulls, MEMO_OIDC_ISSUER_URL and MEMO_OIDC_AUDIENCE the issuer whose tokens it accepts. Without
+ * them the cloud profile keeps its placeholders, and synth says so on stderr.
  */
 export function profilesFromEnvironment(env: NodeJS.ProcessEnv): Profile[] {
   const image = env.MEMO_API_IMAGE;
+  const issuer = env.MEMO_OIDC_ISSUER_URL;
+  const audience = env.MEMO_OIDC_AUDIENCE;
   return PROFILES.map((p) => {
     if (p.name !== 'cloud') return p;
-    if (image !== undefined && image !== '') return { ...p, apiImage: image };
-    if (p.apiImage === CLOUD_API_IMAGE_PLACEHOLDER) {
+    let profile = p;
+    if (image !== undefined && image !== '') profile = { ...profile, apiImage: image };
+    else if (p.apiImage === CLOUD_API_IMAGE_PLACEHOLDER) {
       process.stderr.write(
         `note: dist/cloud pulls the placeholder image ${CLOUD_API_IMAGE_PLACEHOLDER}; push the API image to your registry and synth with MEMO_API_IMAGE=<registry>/memo-api:<tag> (README, "Build and push the API image")\n`,
       );
     }
-    return p;
+    if (issuer !== undefined && issuer !== '' && profile.api.oidc !== undefined) {
+      const oidc = {
+        ...profile.api.oidc,
+        issuerUrl: issuer,
+        audience: audience !== undefined && audience !== '' ? audience : profile.api.oidc.audience,
+      };
+      profile = { ...profile, api: { ...profile.api, oidc } };
+    } else if (profile.api.oidc?.issuerUrl === CLOUD_OIDC_ISSUER_PLACEHOLDER) {
+      process.stderr.write(
+        `note: dist/cloud accepts tokens from the placeholder issuer ${CLOUD_OIDC_ISSUER_PLACEHOLDER}, so every write will be refused until you synth with MEMO_OIDC_ISSUER_URL=<your issuer> MEMO_OIDC_AUDIENCE=<client id> (README, "Sign-in (cloud)")\n`,
+      );
+    }
+    return profile;
   });
 }
 

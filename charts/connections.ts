@@ -120,6 +120,21 @@ export class Connections {
     this.egress.push({ peers: [], ports: ports.map(portOf) });
   }
 
+  /**
+   * Allows connections to addresses outside the cluster's pods: each block is a CIDR, optionally
+   * minus `except` ranges inside it (an identity provider on the internet, but not the private
+   * ranges pods and nodes live in).
+   */
+  public allowToCidrs(
+    blocks: readonly { readonly cidr: string; readonly except?: readonly string[] }[],
+    ports: readonly PortRule[],
+  ): void {
+    this.egress.push({
+      peers: blocks.map((b) => ({ ipBlock: { cidr: b.cidr, except: b.except ? [...b.except] : undefined } })),
+      ports: ports.map(portOf),
+    });
+  }
+
   /** Allows traffic between the pods of this group on `ports` (cluster members, replicas). */
   public allowInternal(ports: readonly PortRule[]): void {
     this.allowFrom(this.self, ports);

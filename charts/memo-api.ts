@@ -173,9 +173,79 @@ export interface MemoApiProps {
    * @default 20
    */
   readonly drainSeconds?: number;
+  /**
+   * The OpenID Connect issuer whose access tokens the API accepts (OIDC_ISSUER_URL), exactly as
+   * its tokens carry it in `iss`: an https URL (http only for localhost, in tests). With it, every
+   * write needs a valid bearer token and memos belong to their creator; the API pods may then
+   * reach the issuer (see `oidcEgressCidrs`). Required unless `allowAnonymousWrites` is true.
+   * @default - none; then `allowAnonymousWrites: true` must say that anonymous writes are meant
+   */
+  readonly oidcIssuerUrl?: string;
+  /**
+   * The audience tokens must be issued for (OIDC_AUDIENCE): the API's client id or identifier at
+   * the issuer. Required with `oidcIssuerUrl`.
+   * @default - none
+   */
+  readonly oidcAudience?: string;
+  /**
+   * Token claim with the caller's roles or groups (OIDC_ROLES_CLAIM); dots reach into nested claims
+   * (Keycloak: `realm_access.roles`, Entra ID: `roles`).
+   * @default "groups"
+   */
+  readonly oidcRolesClaim?: string;
+  /**
+   * The role (a value of the roles claim) that may change and delete every memo (OIDC_ADMIN_ROLE).
+   * @default - nobody is an admin
+   */
+  readonly oidcAdminRole?: string;
+  /**
+   * Token claim tried first for the display name written to `author` (OIDC_NAME_CLAIM); then
+   * preferred_username, email and sub.
+   * @default "name"
+   */
+  readonly oidcNameClaim?: string;
+  /**
+   * Reads need a valid token too (AUTH_REQUIRED_FOR_READS); only with `oidcIssuerUrl`.
+   * @default false
+   */
+  readonly authRequiredForReads?: boolean;
+  /**
+   * Where the API pods may open connections to the issuer (discovery and keys), on the issuer
+   * URL's port. Set it for an issuer inside the cluster or a private network.
+   * @default - any public address: 0.0.0.0/0 and ::/0 minus the private, shared, link-local and loopback ranges
+   */
+  readonly oidcEgressCidrs?: readonly string[];
+  /**
+   * Deploy without sign-in: anyone who reaches the Ingress may create, change and delete every
+   * memo. Meant for local clusters; it must be said explicitly, so that a stack never goes out
+   * without an issuer by accident. Not allowed together with `oidcIssuerUrl`.
+   * @default false
+   */
+  readonly allowAnonymousWrites?: boolean;
 }
 
 const OWNER = 'MemoApi';
+/**
+ * The issuer egress when no CIDRs are given: the public internet, IPv4 and IPv6, without the
+ * ranges a cluster's pods, nodes and services live in (RFC 1918, RFC 6598 shared space, link-local
+ * with the cloud metadata endpoint, loopback, IPv6 unique-local), so the rule opens no path into
+ * the cluster or the node network.
+ */
+const PUBLIC_INTERNET = [
+  {
+    cidr: '0.0.0.0/0',
+    except: [
+      '10.0.0.0/8',
+      '172.16.0.0/12',
+      '192.168.0.0/16',
+      '100.64.0.0/10',
+      '169.254.0.0/16',
+      '127.0.0.0/8',
+    ],
+  },
+  { cidr: '::/0', except: ['fc00::/7', 'fe80::/10', '::1/128'] },
+] as const;
+const CLAIM_NAME = /^[A-Za-z0-9_:/.-]{1,200}$/;
 const DEFAULT_IMAGE = 'memo-api:0.1.0';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 /** Connections of the database the API leaves to others (exporter, probes, backup, admin). */
@@ -337,6 +407,7 @@ export class MemoApi extends Construct implements IMonitored {
         );
       }
     }
+    const auth = validateAuth(props);
     // Every replica may open dbPoolMax connections; past max_connections the newest pods fail
     // to connect. Ten are left for the exporter, probes, backups and an administrator.
     const maxConnections = (props.database as { readonly maxConnections?: number }).maxConnections;
@@ -378,6 +449,13 @@ export class MemoApi extends Construct implements IMonitored {
       RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute),
       CORS_ORIGINS: (props.corsOrigins ?? []).join(','),
       SHUTDOWN_DELAY_MS: String(shutdownDelayMs),
+      // Empty values are "unset" for the app: without an issuer, writes are anonymous.
+      OIDC_ISSUER_URL: auth?.issuerUrl ?? '',
+      OIDC_AUDIENCE: auth?.audience ?? '',
+      OIDC_ROLES_CLAIM: props.oidcRolesClaim ?? 'groups',
+      OIDC_ADMIN_ROLE: auth?.adminRole ?? '',
+      OIDC_NAME_CLAIM: props.oidcNameClaim ?? 'name',
+      AUTH_REQUIRED_FOR_READS: String(props.authRequiredForReads ?? false),
     };
     const secrets = {
       DB_PASSWORD: database.passwordSecret,
@@ -578,6 +656,11 @@ export class MemoApi extends Construct implements IMonitored {
     this.connections.allowTo(database);
     this.connections.allowTo(cache);
     this.connections.allowTo(events);
+    if (auth !== undefined) {
+      // Discovery and the JWKS: the issuer is outside the cluster unless oidcEgressCidrs says otherwise.
+      const blocks = auth.egressCidrs?.map((cidr) => ({ cidr })) ?? PUBLIC_INTERNET;
+      this.connections.allowToCidrs(blocks, [{ port: auth.port }]);
+    }
 
     this.monitoring = {
       component: 'memo-api',
@@ -784,4 +867,117 @@ function percent(prop: string, value: number): number {
     throw new Error(`MemoApi: ${prop} must be an integer percentage between 1 and 100, got ${value}`);
   }
   return value;
+}
+
+interface ValidatedAuth {
+  readonly issuerUrl: string;
+  readonly audience: string;
+  readonly adminRole?: string;
+  readonly port: number;
+  readonly egressCidrs?: readonly string[];
+}
+
+/** The sign-in props: an issuer (and its audience), or an explicit opt-out; never both, never neither. */
+function validateAuth(props: MemoApiProps): ValidatedAuth | undefined {
+  const issuer = props.oidcIssuerUrl;
+  for (const [prop, value] of [
+    ['oidcRolesClaim', props.oidcRolesClaim],
+    ['oidcNameClaim', props.oidcNameClaim],
+  ] as const) {
+    if (value !== undefined && !CLAIM_NAME.test(value)) {
+      throw new Error(
+        `MemoApi: ${prop} must be a claim name (1-200 of A-Z, a-z, 0-9, '_', ':', '/', '.', '-'), got '${value}'`,
+      );
+    }
+  }
+  if (
+    props.oidcAdminRole !== undefined &&
+    !/^[\x21-\x7e]([\x20-\x7e]{0,198}[\x21-\x7e])?$/.test(props.oidcAdminRole)
+  ) {
+    throw new Error(
+      `MemoApi: oidcAdminRole must be 1-200 printable ASCII characters, got '${props.oidcAdminRole}'`,
+    );
+  }
+  if (issuer === undefined) {
+    const needsIssuer = (
+      [
+        ['oidcAudience', props.oidcAudience],
+        ['oidcAdminRole', props.oidcAdminRole],
+        ['oidcEgressCidrs', props.oidcEgressCidrs],
+        ['authRequiredForReads', props.authRequiredForReads === true ? true : undefined],
+      ] as const
+    ).find(([, value]) => value !== undefined);
+    if (needsIssuer !== undefined) {
+      throw new Error(
+        `MemoApi: ${needsIssuer[0]} is used only with an oidcIssuerUrl, got ${JSON.stringify(needsIssuer[1])}`,
+      );
+    }
+    if (props.allowAnonymousWrites !== true) {
+      throw new Error(
+        `MemoApi: oidcIssuerUrl is required (or allowAnonymousWrites: true, which lets anyone who reaches the Ingress change every memo), got oidcIssuerUrl undefined and allowAnonymousWrites ${String(props.allowAnonymousWrites)}`,
+      );
+    }
+    return undefined;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(issuer);
+  } catch {
+    url = undefined;
+  }
+  const loopback = url !== undefined && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (
+    url === undefined ||
+    !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) ||
+    url.search !== '' ||
+    url.hash !== '' ||
+    url.username !== '' ||
+    url.password !== ''
+  ) {
+    throw new Error(
+      `MemoApi: oidcIssuerUrl must be an https URL without query, fragment or credentials (http only for localhost), got '${issuer}'`,
+    );
+  }
+  if (issuer.length > 255) {
+    throw new Error(
+      `MemoApi: oidcIssuerUrl must be at most 255 characters (memos store their owner's issuer in a column that wide), got '${issuer}'`,
+    );
+  }
+  if (props.allowAnonymousWrites === true) {
+    throw new Error(
+      `MemoApi: allowAnonymousWrites contradicts oidcIssuerUrl '${issuer}' (writes need a token then), got true`,
+    );
+  }
+  const audience = props.oidcAudience;
+  if (audience === undefined || !/^[\x21-\x7e]{1,255}$/.test(audience)) {
+    throw new Error(
+      `MemoApi: oidcAudience must be the client id or API identifier tokens are issued for (1-255 printable ASCII, no spaces), got '${String(audience)}'`,
+    );
+  }
+  for (const cidr of props.oidcEgressCidrs ?? []) {
+    if (!isCidr(cidr))
+      throw new Error(
+        `MemoApi: oidcEgressCidrs entries must be CIDRs like 10.20.0.0/16 or 2001:db8::/32, got '${cidr}'`,
+      );
+  }
+  if (props.oidcEgressCidrs !== undefined && props.oidcEgressCidrs.length === 0) {
+    throw new Error(
+      'MemoApi: oidcEgressCidrs must list at least one CIDR (leave it out for the public internet), got []',
+    );
+  }
+  const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+  return {
+    issuerUrl: issuer,
+    audience,
+    adminRole: props.oidcAdminRole,
+    port,
+    egressCidrs: props.oidcEgressCidrs,
+  };
+}
+
+function isCidr(value: string): boolean {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (v4) return v4.slice(1, 5).every((o) => Number(o) <= 255) && Number(v4[5]) <= 32;
+  const v6 = /^([0-9a-f:]+)\/(\d{1,3})$/i.exec(value);
+  return v6 !== null && v6[1].includes(':') && (v6[1].match(/::/g) ?? []).length <= 1 && Number(v6[2]) <= 128;
 }

@@ -51,6 +51,16 @@ export interface Profile {
       readonly cpuUtilizationPercent: number;
       readonly memoryUtilizationPercent: number;
     };
+    /** Sign-in: the OpenID Connect issuer whose tokens the API accepts (MemoApi's oidc* props). */
+    readonly oidc?: {
+      readonly issuerUrl: string;
+      readonly audience: string;
+      readonly adminRole?: string;
+      readonly rolesClaim?: string;
+      readonly nameClaim?: string;
+    };
+    /** No sign-in: anyone who reaches the Ingress may write. Local clusters only; never with `oidc`. */
+    readonly allowAnonymousWrites?: boolean;
   };
   readonly mariadb: {
     /** 1 = a single primary; more adds asynchronous replicas (ordinal 0 is the primary). */
@@ -77,7 +87,8 @@ const localBase = {
   apiImage: 'memo-api:0.1.0',
   spreadAcrossZones: false,
   secrets: 'local-generated',
-  api: { replicas: 1, resources: ResourcePreset.SMALL },
+  // A laptop cluster, reachable from the laptop only: writes without sign-in (README, "Sign-in (cloud)").
+  api: { replicas: 1, resources: ResourcePreset.SMALL, allowAnonymousWrites: true },
   mariadb: { replicas: 1, resources: ResourcePreset.SMALL, storageGiB: 2 },
   redis: { resources: ResourcePreset.MICRO, storageGiB: 1 },
   kafka: { replicas: 1, resources: ResourcePreset.MEDIUM, storageGiB: 2 },
@@ -106,6 +117,13 @@ export const K3D: Profile = {
 /** The cloud profile's image until a real registry is named; main.ts warns while it is in use. */
 export const CLOUD_API_IMAGE_PLACEHOLDER = 'registry.example.com/memostack/memo-api:0.1.0';
 
+/**
+ * The cloud profile's issuer until a real one is named (RFC 2606's example.com, which serves no
+ * discovery document): deployed as is, every write is refused (503, no keys), never let through.
+ * main.ts warns while it is in use; MEMO_OIDC_ISSUER_URL and MEMO_OIDC_AUDIENCE replace it.
+ */
+export const CLOUD_OIDC_ISSUER_PLACEHOLDER = 'https://login.example.com/realms/memostack';
+
 export const CLOUD: Profile = {
   name: 'cloud',
   namespace: 'memo',
@@ -121,6 +139,7 @@ export const CLOUD: Profile = {
     replicas: 3,
     resources: ResourcePreset.MEDIUM,
     autoscaling: { minReplicas: 3, maxReplicas: 10, cpuUtilizationPercent: 70, memoryUtilizationPercent: 80 },
+    oidc: { issuerUrl: CLOUD_OIDC_ISSUER_PLACEHOLDER, audience: 'memo-api', adminRole: 'memo-admin' },
   },
   mariadb: { replicas: 2, resources: ResourcePreset.LARGE, storageGiB: 50 },
   redis: { resources: ResourcePreset.MEDIUM, storageGiB: 5 },

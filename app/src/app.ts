@@ -2,6 +2,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type Redis from 'ioredis';
 import type { Knex } from 'knex';
+import { Auth, createAuth } from './auth';
 import { createMemoCache } from './cache';
 import type { Config } from './config';
 import { poolStats } from './db';
@@ -19,7 +20,8 @@ import { docsRoutes } from './openapi';
 import { createRedisGate } from './redis';
 
 export interface AppDeps {
-  readonly config: Pick<Config, 'corsOrigins' | 'rateLimitPerMinute' | 'cacheTtlSeconds' | 'db'>;
+  readonly config: Pick<Config, 'corsOrigins' | 'rateLimitPerMinute' | 'cacheTtlSeconds' | 'db'> &
+    Partial<Pick<Config, 'auth'>>;
   readonly db: Knex;
   readonly redis: Redis;
   readonly logger: Logger;
@@ -30,6 +32,8 @@ export interface AppDeps {
   readonly isShuttingDown?: () => boolean;
   /** @default the transactional outbox writer */
   readonly events?: MemoEvents;
+  /** Token checking for `config.auth`. @default - built from `config.auth` (none without an issuer) */
+  readonly auth?: Auth;
 }
 
 /** Builds the Koa application without listening, so tests drive it through supertest. */
@@ -40,12 +44,25 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
   const app = new Koa<RequestState>({ proxy: true, maxIpsCount: 1 });
   const gate = createRedisGate(deps.redis, logger);
   const cache = createMemoCache({ redis: gate, ttlSeconds: config.cacheTtlSeconds, logger, metrics });
-  const service = createMemoService({ db, cache, events: deps.events ?? createOutboxEvents(), logger });
+  const auth = deps.auth ?? (config.auth ? createAuth(config.auth, logger) : undefined);
+  if (auth === undefined) {
+    logger.warn(
+      'OIDC_ISSUER_URL is not set: anyone who reaches the API may create, change and delete every memo',
+    );
+  }
+  const service = createMemoService({
+    db,
+    cache,
+    events: deps.events ?? createOutboxEvents(),
+    logger,
+    ownership: auth !== undefined,
+  });
   const health = createHealth({
     db,
     redis: deps.redis,
     kafkaHealth: deps.kafkaHealth,
     isShuttingDown: deps.isShuttingDown ?? (() => false),
+    authKeysLoaded: auth ? () => auth.keysLoaded() : undefined,
   });
   metrics.bindPool(() => poolStats(db), config.db.poolMax);
 
@@ -65,6 +82,11 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
   for (const router of [health$, ops, docs]) {
     app.use(router.routes());
     app.use(methodNotAllowed(router));
+  }
+  // Before the limiter, so that it can tell callers apart by their verified subject.
+  if (auth !== undefined) {
+    const authenticated = auth.middleware;
+    app.use(async (ctx, next) => (ctx.path.startsWith('/api/') ? authenticated(ctx, next) : next()));
   }
   // Probes, scrapes and docs are not rate limited: only the API behind them is.
   const limited = rateLimit({ redis: gate, perMinute: config.rateLimitPerMinute, metrics, logger });

@@ -27,6 +27,25 @@ export interface KafkaConfig {
   readonly clientId: string;
 }
 
+/**
+ * Bearer-token sign-in with an OpenID Connect issuer. Absent (no OIDC_ISSUER_URL): every write
+ * is anonymous and allowed, and the service warns once at start.
+ */
+export interface AuthConfig {
+  /** The issuer exactly as tokens carry it in `iss`; discovery is `<issuer>/.well-known/openid-configuration`. */
+  readonly issuerUrl: string;
+  /** A token's `aud` must contain this value. */
+  readonly audience: string;
+  /** Claim (a dotted path for nested ones, e.g. `realm_access.roles`) holding the caller's roles or groups. */
+  readonly rolesClaim: string;
+  /** The role that may change and delete every memo; `undefined`: nobody is an administrator. */
+  readonly adminRole: string | undefined;
+  /** Claim tried first for the display name written to `author`; then preferred_username, email, sub. */
+  readonly nameClaim: string;
+  /** Reads (GET on /api/) need a valid token too. */
+  readonly requiredForReads: boolean;
+}
+
 export interface Config {
   readonly port: number;
   readonly logLevel: LogLevel;
@@ -37,6 +56,7 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   readonly corsOrigins: readonly string[];
   readonly shutdownDelayMs: number;
+  readonly auth: AuthConfig | undefined;
 }
 
 export class ConfigError extends Error {
@@ -130,6 +150,81 @@ function plainName(env: Env, name: string, fallback: string, pattern: RegExp, wh
   return value;
 }
 
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (value !== 'true' && value !== 'false') {
+    throw new ConfigError(name, `expected true or false, got "${value}"`);
+  }
+  return value === 'true';
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * An issuer is an https URL without query or fragment (OpenID Connect Discovery 1.0, section 2).
+ * Plain http is accepted for a loopback host only, where tests run their own provider.
+ */
+function issuerUrl(env: Env, name: string): string | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(
+      name,
+      `expected an https URL like https://login.example.com/realms/memo, got "${value}"`,
+    );
+  }
+  const loopback = LOOPBACK_HOSTS.has(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new ConfigError(name, `expected an https URL (http only for localhost), got "${value}"`);
+  }
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError(name, `expected a URL without query, fragment or credentials, got "${value}"`);
+  }
+  // Memos store the issuer of their owner in a 255-character column.
+  if (value.length > 255) throw new ConfigError(name, `expected at most 255 characters, got ${value.length}`);
+  return value;
+}
+
+function claimName(env: Env, name: string, fallback: string): string {
+  return plainName(env, name, fallback, /^[A-Za-z0-9_:/.-]{1,200}$/, 'a claim name (dots for nested claims)');
+}
+
+/** The OIDC_* settings; they are rejected when set without OIDC_ISSUER_URL, which they would not affect. */
+export function loadAuthConfig(env: Env = process.env): AuthConfig | undefined {
+  const issuer = issuerUrl(env, 'OIDC_ISSUER_URL');
+  const audience = raw(env, 'OIDC_AUDIENCE');
+  const rolesClaim = claimName(env, 'OIDC_ROLES_CLAIM', 'groups');
+  const adminRole = raw(env, 'OIDC_ADMIN_ROLE');
+  const nameClaim = claimName(env, 'OIDC_NAME_CLAIM', 'name');
+  const requiredForReads = boolean(env, 'AUTH_REQUIRED_FOR_READS', false);
+  if (issuer === undefined) {
+    if (audience !== undefined) throw new ConfigError('OIDC_AUDIENCE', 'is set but OIDC_ISSUER_URL is not');
+    if (adminRole !== undefined)
+      throw new ConfigError('OIDC_ADMIN_ROLE', 'is set but OIDC_ISSUER_URL is not');
+    if (requiredForReads) {
+      throw new ConfigError(
+        'AUTH_REQUIRED_FOR_READS',
+        'is true but OIDC_ISSUER_URL is not set (nobody could read)',
+      );
+    }
+    return undefined;
+  }
+  if (audience === undefined) {
+    throw new ConfigError(
+      'OIDC_AUDIENCE',
+      'is required with OIDC_ISSUER_URL (the client id or API identifier tokens are issued for)',
+    );
+  }
+  if (adminRole !== undefined && /[\u0000-\u001f\u007f]/.test(adminRole)) {
+    throw new ConfigError('OIDC_ADMIN_ROLE', 'must not contain control characters');
+  }
+  return { issuerUrl: issuer, audience, rolesClaim, adminRole, nameClaim, requiredForReads };
+}
+
 /** Only what migrations need, so the migration init container does not need Redis or Kafka. */
 export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
   const password = env.DB_PASSWORD;
@@ -174,5 +269,6 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 100, 0, 1_000_000),
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 5000, 0, 120_000),
+    auth: loadAuthConfig(env),
   };
 }

@@ -19,6 +19,8 @@ export interface HealthDeps {
   readonly redis: Redis;
   readonly kafkaHealth: () => Promise<boolean>;
   readonly isShuttingDown: () => boolean;
+  /** With sign-in on: whether the issuer's signing keys are loaded. */
+  readonly authKeysLoaded?: () => boolean;
   /** Bound of each dependency check, so a hanging dependency cannot hang the probe. */
   readonly timeoutMs?: number;
 }
@@ -60,10 +62,20 @@ export function createHealth(deps: HealthDeps) {
       };
     },
 
-    /** Ready means: able to serve requests now. Only the database and shutdown decide that. */
-    async ready(): Promise<{ ready: boolean; reason?: string }> {
-      if (deps.isShuttingDown()) return { ready: false, reason: 'shutting down' };
-      return (await database()) === 'up' ? { ready: true } : { ready: false, reason: 'database unreachable' };
+    /**
+     * Ready means: able to serve requests now. Only the database and shutdown decide that. The
+     * issuer's keys are reported (`auth_keys`) but do not decide: without them reads still work,
+     * and taking every replica out of the Service because the identity provider is down would
+     * turn its outage into this service's.
+     */
+    async ready(): Promise<{ ready: boolean; reason?: string; auth_keys?: 'loaded' | 'not loaded' }> {
+      const keys = deps.authKeysLoaded
+        ? ({ auth_keys: deps.authKeysLoaded() ? 'loaded' : 'not loaded' } as const)
+        : {};
+      if (deps.isShuttingDown()) return { ready: false, reason: 'shutting down', ...keys };
+      return (await database()) === 'up'
+        ? { ready: true, ...keys }
+        : { ready: false, reason: 'database unreachable', ...keys };
     },
   };
 }
@@ -84,7 +96,10 @@ export function healthRoutes(health: ReturnType<typeof createHealth>): Router {
     const result = await health.ready();
     ctx.status = result.ready ? 200 : 503;
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = result.ready ? { status: 'ready' } : { status: 'not ready', reason: result.reason };
+    const keys = result.auth_keys === undefined ? {} : { auth_keys: result.auth_keys };
+    ctx.body = result.ready
+      ? { status: 'ready', ...keys }
+      : { status: 'not ready', reason: result.reason, ...keys };
   });
   return router;
 }

@@ -43,6 +43,29 @@ const write = {
   '413': problem(`Body larger than ${BODY_LIMIT_BYTES} bytes`),
   '415': problem('Content-Type is not application/json'),
 };
+/** With sign-in on (OIDC_ISSUER_URL), every write needs a bearer token; without it, none does. */
+const signedIn = { security: [{ bearerAuth: [] }] };
+/** Reads are public unless AUTH_REQUIRED_FOR_READS is on; `{}` says "no credentials" is allowed. */
+const signInOptional = { security: [{}, { bearerAuth: [] }] };
+const challenge = {
+  'WWW-Authenticate': {
+    description:
+      'RFC 6750 challenge, e.g. `Bearer realm="memo-api", error="invalid_token", error_description="..."`',
+    schema: { type: 'string' },
+  },
+};
+const unauthorized = {
+  '401': {
+    ...problem('Token missing, expired, for another audience or issuer, or badly signed'),
+    headers: challenge,
+  },
+  '503': problem("The issuer's signing keys could not be loaded yet; retry (Retry-After)"),
+};
+const forbidden = {
+  '403': problem(
+    'The memo belongs to another user (or to nobody: written before sign-in); only its owner or an admin may change it',
+  ),
+};
 
 const memoFields = {
   title: { type: 'string', minLength: 1, maxLength: LIMITS.titleChars },
@@ -55,7 +78,13 @@ const memoFields = {
   },
   priority: { type: 'integer', minimum: 1, maximum: 4, default: DEFAULT_PRIORITY },
   category: { type: 'string', nullable: true, minLength: 1, maxLength: LIMITS.categoryChars },
-  author: { type: 'string', nullable: true, minLength: 1, maxLength: LIMITS.authorChars },
+  author: {
+    type: 'string',
+    nullable: true,
+    minLength: 1,
+    maxLength: LIMITS.authorChars,
+    description: 'With sign-in on, set from the token (OIDC_NAME_CLAIM) and ignored in request bodies',
+  },
 };
 
 /** OpenAPI 3.0 description of every route, kept beside the code it describes. */
@@ -95,10 +124,14 @@ export const openApiDocument = {
             description: 'next_cursor of the previous page',
           },
         ],
+        ...signInOptional,
         responses: { '200': json('A page of memos', 'MemoPage'), ...common },
       },
       post: {
         summary: 'Create a memo',
+        description:
+          'With sign-in on, the memo belongs to the caller (`owner`) and `author` is the name in the token; an `author` in the body is ignored.',
+        ...signedIn,
         requestBody: {
           required: true,
           content: { 'application/json': { schema: { $ref: '#/components/schemas/MemoInput' } } },
@@ -113,6 +146,7 @@ export const openApiDocument = {
           },
           ...common,
           ...write,
+          ...unauthorized,
         },
       },
     },
@@ -120,6 +154,7 @@ export const openApiDocument = {
       parameters: [idParam],
       get: {
         summary: 'Read a memo',
+        ...signInOptional,
         parameters: [{ name: 'If-None-Match', in: 'header', schema: { type: 'string' } }],
         responses: {
           '200': { ...json('The memo', 'Memo'), headers: etagHeader },
@@ -130,6 +165,8 @@ export const openApiDocument = {
       },
       put: {
         summary: 'Replace a memo',
+        description: 'Only the owner or an admin. With sign-in on, `author` in the body is ignored.',
+        ...signedIn,
         parameters: [ifMatch(true)],
         requestBody: {
           required: true,
@@ -142,10 +179,14 @@ export const openApiDocument = {
           '428': problem('If-Match missing'),
           ...common,
           ...write,
+          ...unauthorized,
+          ...forbidden,
         },
       },
       patch: {
         summary: 'Change some fields of a memo',
+        description: 'Only the owner or an admin. With sign-in on, `author` in the body is ignored.',
+        ...signedIn,
         parameters: [ifMatch(true)],
         requestBody: {
           required: true,
@@ -158,22 +199,29 @@ export const openApiDocument = {
           '428': problem('If-Match missing'),
           ...common,
           ...write,
+          ...unauthorized,
+          ...forbidden,
         },
       },
       delete: {
         summary: 'Delete a memo',
+        description: 'Only the owner or an admin.',
+        ...signedIn,
         parameters: [ifMatch(false)],
         responses: {
           '204': { description: 'Deleted' },
           '404': problem('No such memo'),
           '412': problem('If-Match is stale'),
           ...common,
+          ...unauthorized,
+          ...forbidden,
         },
       },
     },
     '/api/tags': {
       get: {
         summary: 'Tags with the number of memos carrying each',
+        ...signInOptional,
         responses: { '200': json('Tag counts', 'TagList'), ...common },
       },
     },
@@ -193,7 +241,10 @@ export const openApiDocument = {
       get: {
         summary: 'Readiness',
         responses: {
-          '200': { description: 'Ready' },
+          '200': {
+            description:
+              'Ready. With sign-in on, `auth_keys` says whether the issuer keys are loaded ("loaded" or "not loaded"); it does not decide readiness.',
+          },
           '503': { description: 'Database down or shutting down' },
         },
       },
@@ -222,6 +273,15 @@ export const openApiDocument = {
     },
   },
   components: {
+    securitySchemes: {
+      bearerAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'An access token from the OpenID Connect issuer the service is configured with (OIDC_ISSUER_URL), for the audience OIDC_AUDIENCE.',
+      },
+    },
     schemas: {
       MemoInput: { type: 'object', additionalProperties: false, required: ['title'], properties: memoFields },
       MemoPatch: { type: 'object', additionalProperties: false, minProperties: 1, properties: memoFields },
@@ -235,6 +295,7 @@ export const openApiDocument = {
           'priority',
           'category',
           'author',
+          'owner',
           'version',
           'created_at',
           'updated_at',
@@ -242,6 +303,16 @@ export const openApiDocument = {
         properties: {
           id: { type: 'integer' },
           ...memoFields,
+          owner: {
+            type: 'object',
+            nullable: true,
+            description: 'The signed-in creator; null for memos written while sign-in was off',
+            required: ['sub', 'iss'],
+            properties: {
+              sub: { type: 'string', description: 'Subject (sub) of the token that created the memo' },
+              iss: { type: 'string', description: 'Issuer (iss) of that token' },
+            },
+          },
           version: { type: 'integer', minimum: 1 },
           created_at: { type: 'string', format: 'date-time' },
           updated_at: { type: 'string', format: 'date-time' },

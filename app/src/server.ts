@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import { createApp } from './app';
+import { createAuth } from './auth';
 import type { Config } from './config';
 import { createDb } from './db';
 import { answerClientErrors } from './http/client-error';
@@ -64,6 +65,8 @@ export async function runServer(
     logger.info('redis connected');
   });
   const events = createEvents({ config, db, logger, metrics });
+  // Starts loading the issuer's keys now, in the background: the first write rarely waits.
+  const auth = config.auth ? createAuth(config.auth, logger) : undefined;
   let shuttingDown = false;
 
   const app = createApp({
@@ -74,6 +77,7 @@ export async function runServer(
     metrics,
     kafkaHealth: () => events.isKafkaUp(),
     isShuttingDown: () => shuttingDown,
+    auth,
   });
   const handler = app.callback();
   const server = http.createServer((req, res) => {
@@ -121,6 +125,7 @@ export async function runServer(
         logger.warn(`shutdown: closing ${name} failed`, { error: err });
       }
     };
+    auth?.stop();
     await step('events', () => events.stop());
     await step('database', () => db.destroy());
     await step('redis', async () => {

@@ -177,7 +177,13 @@ export const writes: Scenario = {
         const memoId = 1 + (i % 10_000);
         const event = buildMemoEvent(
           'memo_updated',
-          { id: memoId, title: received.drainTitle, author: 'bench', version: 1 + Math.floor(i / 10_000) },
+          {
+            id: memoId,
+            title: received.drainTitle,
+            author: 'bench',
+            owner: null,
+            version: 1 + Math.floor(i / 10_000),
+          },
           at,
         );
         const value = JSON.stringify(event);

@@ -25,6 +25,12 @@ const CONTRACT_ENV = [
   'RATE_LIMIT_PER_MINUTE',
   'CORS_ORIGINS',
   'SHUTDOWN_DELAY_MS',
+  'OIDC_ISSUER_URL',
+  'OIDC_AUDIENCE',
+  'OIDC_ROLES_CLAIM',
+  'OIDC_ADMIN_ROLE',
+  'OIDC_NAME_CLAIM',
+  'AUTH_REQUIRED_FOR_READS',
 ].sort();
 
 type Manifest = { kind: string; metadata: { name: string; [key: string]: any }; [key: string]: any };
@@ -67,7 +73,7 @@ function backingServices(chart: Chart) {
 
 function synth(props: Partial<MemoApiProps> = {}): { manifests: Manifest[]; api: MemoApi } {
   const chart = Testing.chart();
-  const api = new MemoApi(chart, 'api', { ...backingServices(chart), ...props });
+  const api = new MemoApi(chart, 'api', { ...backingServices(chart), allowAnonymousWrites: true, ...props });
   return { manifests: Testing.synth(chart) as Manifest[], api };
 }
 
@@ -114,6 +120,12 @@ describe('MemoApi', () => {
       RATE_LIMIT_PER_MINUTE: '100',
       CORS_ORIGINS: '',
       SHUTDOWN_DELAY_MS: '5000',
+      OIDC_ISSUER_URL: '',
+      OIDC_AUDIENCE: '',
+      OIDC_ROLES_CLAIM: 'groups',
+      OIDC_ADMIN_ROLE: '',
+      OIDC_NAME_CLAIM: 'name',
+      AUTH_REQUIRED_FOR_READS: 'false',
     });
     const env = apiContainer(manifests).env as Array<{ name: string; valueFrom: any }>;
     const plain = env.filter((e) => e.valueFrom.configMapKeyRef);
@@ -135,7 +147,11 @@ describe('MemoApi', () => {
   test('when a backing service is in another namespace, then its host is namespace-qualified', () => {
     const chart = Testing.chart();
     const services = backingServices(chart);
-    const api = new MemoApi(chart, 'api', { ...services, cache: { ...services.cache, namespace: 'shared' } });
+    const api = new MemoApi(chart, 'api', {
+      ...services,
+      cache: { ...services.cache, namespace: 'shared' },
+      allowAnonymousWrites: true,
+    });
     expect(api.environment.REDIS_HOST).toBe('memo-redis.shared.svc');
     expect(api.environment.DB_HOST).toBe('memo-mariadb');
   });
@@ -149,6 +165,84 @@ describe('MemoApi', () => {
     expect(policy.ingress).toEqual([
       { from: [{ namespaceSelector: {} }], ports: [{ port: 3000, protocol: 'TCP' }] },
     ]);
+  });
+
+  describe('sign-in', () => {
+    const signIn = {
+      allowAnonymousWrites: undefined,
+      oidcIssuerUrl: 'https://login.example.com/realms/memo',
+      oidcAudience: 'memo-api',
+    };
+
+    test('when an issuer is given, then its settings are in the ConfigMap and anonymous writes are off', () => {
+      const { manifests } = synth({
+        ...signIn,
+        oidcAdminRole: 'memo-admin',
+        oidcRolesClaim: 'realm_access.roles',
+        oidcNameClaim: 'nickname',
+        authRequiredForReads: true,
+      });
+      const data = find(manifests, 'ConfigMap', 'memo-api-config').data;
+      expect(data).toMatchObject({
+        OIDC_ISSUER_URL: 'https://login.example.com/realms/memo',
+        OIDC_AUDIENCE: 'memo-api',
+        OIDC_ROLES_CLAIM: 'realm_access.roles',
+        OIDC_ADMIN_ROLE: 'memo-admin',
+        OIDC_NAME_CLAIM: 'nickname',
+        AUTH_REQUIRED_FOR_READS: 'true',
+      });
+    });
+
+    test('when an issuer is given, then the API may reach public addresses on its port, and no private range', () => {
+      const policy = find(synth(signIn).manifests, 'NetworkPolicy', 'memo-api').spec;
+      const issuerRules = policy.egress.filter((r: any) => r.to?.some((p: any) => p.ipBlock));
+      expect(issuerRules).toEqual([
+        {
+          to: [
+            {
+              ipBlock: {
+                cidr: '0.0.0.0/0',
+                except: [
+                  '10.0.0.0/8',
+                  '172.16.0.0/12',
+                  '192.168.0.0/16',
+                  '100.64.0.0/10',
+                  '169.254.0.0/16',
+                  '127.0.0.0/8',
+                ],
+              },
+            },
+            { ipBlock: { cidr: '::/0', except: ['fc00::/7', 'fe80::/10', '::1/128'] } },
+          ],
+          ports: [{ port: 443, protocol: 'TCP' }],
+        },
+      ]);
+    });
+
+    test('when oidcEgressCidrs and an issuer port are given, then the egress goes to exactly those CIDRs on that port', () => {
+      const { manifests } = synth({
+        ...signIn,
+        oidcIssuerUrl: 'https://keycloak.internal.example:8443/realms/memo',
+        oidcEgressCidrs: ['10.40.0.0/16'],
+      });
+      const policy = find(manifests, 'NetworkPolicy', 'memo-api').spec;
+      expect(policy.egress.filter((r: any) => r.to?.some((p: any) => p.ipBlock))).toEqual([
+        { to: [{ ipBlock: { cidr: '10.40.0.0/16' } }], ports: [{ port: 8443, protocol: 'TCP' }] },
+      ]);
+    });
+
+    test('when anonymous writes are allowed, then no egress leaves the cluster', () => {
+      const policy = find(synth().manifests, 'NetworkPolicy', 'memo-api').spec;
+      expect(policy.egress.some((r: any) => r.to?.some((p: any) => p.ipBlock) || r.to === undefined)).toBe(
+        false,
+      );
+    });
+
+    test('when neither an issuer nor allowAnonymousWrites is given, then construction fails saying so', () => {
+      expect(() => synth({ allowAnonymousWrites: undefined })).toThrow(
+        /MemoApi: oidcIssuerUrl is required \(or allowAnonymousWrites: true/,
+      );
+    });
   });
 
   test('when wired, then each backing service admits the API pods on its own port only', () => {

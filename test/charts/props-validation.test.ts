@@ -60,6 +60,14 @@ const MEMO_API_PROPS = {
   shutdownDelayMs: 'validated',
   preStopDelaySeconds: 'validated',
   drainSeconds: 'validated',
+  oidcIssuerUrl: 'validated',
+  oidcAudience: 'validated',
+  oidcRolesClaim: 'validated',
+  oidcAdminRole: 'validated',
+  oidcNameClaim: 'validated',
+  authRequiredForReads: 'validated',
+  oidcEgressCidrs: 'validated',
+  allowAnonymousWrites: 'validated',
 } as const satisfies Record<keyof MemoApiProps, Verdict>;
 
 const MEMO_API_AUTOSCALING = {
@@ -219,7 +227,16 @@ const PROFILE_API = {
   replicas: 'validated',
   resources: 'validated',
   autoscaling: 'validated',
+  oidc: 'validated',
+  allowAnonymousWrites: 'validated',
 } as const satisfies Record<keyof Profile['api'], Verdict>;
+const PROFILE_API_OIDC = {
+  issuerUrl: 'validated',
+  audience: 'validated',
+  adminRole: 'validated',
+  rolesClaim: 'validated',
+  nameClaim: 'validated',
+} as const satisfies Record<keyof NonNullable<Profile['api']['oidc']>, Verdict>;
 const PROFILE_MARIADB = {
   replicas: 'validated',
   resources: 'validated',
@@ -279,6 +296,12 @@ interface Subject {
 }
 
 const chart = (): Construct => Testing.chart();
+/** MemoApi props that turn sign-in on (the base has allowAnonymousWrites: true instead). */
+const signIn = {
+  allowAnonymousWrites: undefined,
+  oidcIssuerUrl: 'https://login.example.com',
+  oidcAudience: 'memo-api',
+};
 const upper = 'Bad_Name';
 const preset = (memoryLimitMiB: number) =>
   ResourcePreset.custom({ cpuMillis: 10, memoryMiB: memoryLimitMiB, memoryLimitMiB });
@@ -342,7 +365,7 @@ const SUBJECTS: readonly Subject[] = [
       'events.': MEMO_API_EVENTS,
     },
     source: { file: 'charts/memo-api.ts', iface: 'MemoApiProps' },
-    base: { database, cache, events },
+    base: { database, cache, events, allowAnonymousWrites: true },
     build: (props) => new MemoApi(chart(), 'api', props as MemoApiProps),
     rows: [
       { prop: 'database', bad: undefined, good: database, shows: 'undefined' },
@@ -442,6 +465,56 @@ const SUBJECTS: readonly Subject[] = [
       { prop: 'shutdownDelayMs', bad: 0.5, good: 0 },
       { prop: 'preStopDelaySeconds', bad: -5, good: 0 },
       { prop: 'drainSeconds', bad: 0, good: 1 },
+      {
+        prop: 'oidcIssuerUrl',
+        bad: 'http://login.example.com',
+        good: 'https://login.example.com/realms/memo',
+        with: signIn,
+      },
+      {
+        prop: 'oidcIssuerUrl',
+        bad: 'https://login.example.com/?x=1',
+        good: 'http://127.0.0.1:5556/dex',
+        with: signIn,
+      },
+      {
+        prop: 'oidcIssuerUrl',
+        bad: undefined,
+        good: 'https://login.example.com',
+        shows: 'oidcAudience is used only with an oidcIssuerUrl',
+        with: signIn,
+      },
+      {
+        prop: 'oidcIssuerUrl',
+        bad: `https://login.example.com/${'r'.repeat(230)}`,
+        good: `https://login.example.com/${'r'.repeat(229)}`,
+        with: signIn,
+      },
+      { prop: 'oidcAudience', bad: 'memo api', good: 'api://0f3c-memo', with: signIn },
+      { prop: 'oidcAudience', bad: undefined, good: 'x'.repeat(255), shows: 'undefined', with: signIn },
+      { prop: 'oidcAudience', bad: 'memo-api', good: undefined, shows: '"memo-api"' },
+      { prop: 'oidcRolesClaim', bad: 'realm roles', good: 'realm_access.roles' },
+      { prop: 'oidcNameClaim', bad: 'name"', good: 'https://example.com/name' },
+      { prop: 'oidcAdminRole', bad: ' memo-admin', good: 'memo admin', with: signIn },
+      { prop: 'oidcAdminRole', bad: 'memo-admin', good: undefined, shows: '"memo-admin"' },
+      { prop: 'authRequiredForReads', bad: true, good: false },
+      {
+        prop: 'oidcEgressCidrs',
+        bad: ['10.0.0.0/33'],
+        good: ['10.20.0.0/16', '2001:db8::/32'],
+        shows: '10.0.0.0/33',
+        with: signIn,
+      },
+      { prop: 'oidcEgressCidrs', bad: [], good: ['0.0.0.0/0'], shows: '[]', with: signIn },
+      { prop: 'oidcEgressCidrs', bad: ['10.0.0.0/8'], good: undefined, shows: '["10.0.0.0/8"]' },
+      {
+        prop: 'allowAnonymousWrites',
+        bad: true,
+        good: undefined,
+        shows: 'true',
+        with: { oidcIssuerUrl: 'https://login.example.com', oidcAudience: 'memo-api' },
+      },
+      { prop: 'allowAnonymousWrites', bad: false, good: true, shows: 'allowAnonymousWrites false' },
     ],
   },
   {
@@ -680,6 +753,7 @@ const SUBJECTS: readonly Subject[] = [
     keys: {
       '': PROFILE,
       'api.': PROFILE_API,
+      'api.oidc.': PROFILE_API_OIDC,
       'mariadb.': PROFILE_MARIADB,
       'redis.': PROFILE_REDIS,
       'kafka.': PROFILE_KAFKA,
@@ -722,6 +796,62 @@ const SUBJECTS: readonly Subject[] = [
         owner: 'MemoApi',
         shows: 'dbPoolMax (10) x autoscaling.maxReplicas (12)',
         with: { api: { ...KIND.api, autoscaling: { ...CLOUD.api.autoscaling } } },
+      },
+      {
+        prop: 'api.allowAnonymousWrites',
+        bad: false,
+        good: true,
+        owner: 'MemoApi',
+        shows: 'allowAnonymousWrites false',
+      },
+      {
+        prop: 'api.oidc',
+        bad: { issuerUrl: 'https://login.example.com', audience: 'memo-api' },
+        good: undefined,
+        owner: 'MemoApi',
+        names: 'allowAnonymousWrites',
+        shows: "oidcIssuerUrl 'https://login.example.com'",
+      },
+      {
+        prop: 'api.oidc.issuerUrl',
+        bad: 'login.example.com',
+        good: 'https://login.example.com',
+        owner: 'MemoApi',
+        names: 'oidcIssuerUrl',
+        with: { api: { ...KIND.api, allowAnonymousWrites: undefined, oidc: CLOUD.api.oidc } },
+      },
+      {
+        prop: 'api.oidc.audience',
+        bad: '',
+        good: 'memo',
+        owner: 'MemoApi',
+        names: 'oidcAudience',
+        shows: "got ''",
+        with: { api: { ...KIND.api, allowAnonymousWrites: undefined, oidc: CLOUD.api.oidc } },
+      },
+      {
+        prop: 'api.oidc.adminRole',
+        bad: 'memo\tadmin',
+        good: 'memo-admin',
+        owner: 'MemoApi',
+        names: 'oidcAdminRole',
+        with: { api: { ...KIND.api, allowAnonymousWrites: undefined, oidc: CLOUD.api.oidc } },
+      },
+      {
+        prop: 'api.oidc.rolesClaim',
+        bad: 'realm roles',
+        good: 'roles',
+        owner: 'MemoApi',
+        names: 'oidcRolesClaim',
+        with: { api: { ...KIND.api, allowAnonymousWrites: undefined, oidc: CLOUD.api.oidc } },
+      },
+      {
+        prop: 'api.oidc.nameClaim',
+        bad: 'full name',
+        good: 'nickname',
+        owner: 'MemoApi',
+        names: 'oidcNameClaim',
+        with: { api: { ...KIND.api, allowAnonymousWrites: undefined, oidc: CLOUD.api.oidc } },
       },
       { prop: 'mariadb.replicas', bad: 10, good: 9, owner: 'MariaDbStatefulSet' },
       {
@@ -877,7 +1007,13 @@ describe('MemoApi kafkaTopic against the topics its KafkaCluster declares', () =
     const redis = new RedisCache(scope, 'redis', {});
     const kafka = new KafkaCluster(scope, 'kafka', {});
     for (const topic of topicsBefore) kafka.addTopic(topic, { partitions: 1 });
-    new MemoApi(scope, 'api', { database: db, cache: redis, events: kafka, kafkaTopic });
+    new MemoApi(scope, 'api', {
+      database: db,
+      cache: redis,
+      events: kafka,
+      kafkaTopic,
+      allowAnonymousWrites: true,
+    });
     for (const topic of topicsAfter) kafka.addTopic(topic, { partitions: 1 });
     return app;
   }
@@ -902,7 +1038,13 @@ describe('MemoApi kafkaTopic against the topics its KafkaCluster declares', () =
   test('when the events endpoint cannot tell its topics (a cluster managed elsewhere), then no check is made', () => {
     const app = Testing.app();
     const scope = new Chart(app, 'external');
-    new MemoApi(scope, 'api', { database, cache, events, kafkaTopic: 'anything' });
+    new MemoApi(scope, 'api', {
+      database,
+      cache,
+      events,
+      kafkaTopic: 'anything',
+      allowAnonymousWrites: true,
+    });
     expect(thrownBy(() => app.synthYaml())).toBeUndefined();
   });
 });

@@ -19,6 +19,7 @@ export interface Problem {
 const DOMAIN_STATUS: Record<MemoErrorKind, { status: number; title: string }> = {
   validation: { status: 400, title: 'Validation failed' },
   not_found: { status: 404, title: 'Not Found' },
+  forbidden: { status: 403, title: 'Forbidden' },
   version_mismatch: { status: 412, title: 'Precondition Failed' },
   version_required: { status: 428, title: 'Precondition Required' },
 };

@@ -7,7 +7,8 @@ export interface FieldError {
   readonly message: string;
 }
 
-export type MemoErrorKind = 'validation' | 'not_found' | 'version_mismatch' | 'version_required';
+export type MemoErrorKind =
+  'validation' | 'not_found' | 'version_mismatch' | 'version_required' | 'forbidden';
 
 export class MemoError extends Error {
   private constructor(
@@ -33,6 +34,10 @@ export class MemoError extends Error {
       'version_mismatch',
       `Memo ${id} is at version ${current}, not ${expected}: fetch it again and retry`,
     );
+  }
+
+  static forbidden(id: number, why: string): MemoError {
+    return new MemoError('forbidden', `You may not change memo ${id}: ${why}`);
   }
 
   static versionRequired(): MemoError {

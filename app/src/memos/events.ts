@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Memo } from './repository';
+import type { Memo, MemoOwner } from './repository';
 
 export type MemoEventType = 'memo_created' | 'memo_updated' | 'memo_deleted';
 
@@ -11,6 +11,8 @@ export interface MemoEvent {
   readonly memo_id: number;
   readonly title: string;
   readonly author: string | null;
+  /** Who the memo belongs to (token subject and issuer); null for memos written without sign-in. */
+  readonly owner: MemoOwner | null;
   readonly version: number;
   readonly timestamp: string;
 }
@@ -20,14 +22,14 @@ export interface MemoEvents {
   record(
     trx: Knex.Transaction,
     type: MemoEventType,
-    memo: Pick<Memo, 'id' | 'title' | 'author' | 'version'>,
+    memo: Pick<Memo, 'id' | 'title' | 'author' | 'owner' | 'version'>,
     at: Date,
   ): Promise<MemoEvent>;
 }
 
 export function buildMemoEvent(
   type: MemoEventType,
-  memo: Pick<Memo, 'id' | 'title' | 'author' | 'version'>,
+  memo: Pick<Memo, 'id' | 'title' | 'author' | 'owner' | 'version'>,
   at: Date,
 ): MemoEvent {
   return {
@@ -36,6 +38,7 @@ export function buildMemoEvent(
     memo_id: memo.id,
     title: memo.title,
     author: memo.author,
+    owner: memo.owner === null ? null : { sub: memo.owner.sub, iss: memo.owner.iss },
     version: memo.version,
     timestamp: at.toISOString(),
   };

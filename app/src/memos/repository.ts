@@ -2,6 +2,12 @@ import type { Knex } from 'knex';
 import { planSearch, SearchTerm, tokenize } from '../search/tokenizer';
 import type { ListQuery, MemoInput } from './schema';
 
+/** The signed-in caller a memo belongs to: a subject is unique only within its issuer. */
+export interface MemoOwner {
+  readonly sub: string;
+  readonly iss: string;
+}
+
 export interface Memo {
   readonly id: number;
   readonly title: string;
@@ -10,6 +16,8 @@ export interface Memo {
   readonly priority: number;
   readonly category: string | null;
   readonly author: string | null;
+  /** null: written while sign-in was off (or before it existed); only an admin may change it. */
+  readonly owner: MemoOwner | null;
   readonly version: number;
   readonly created_at: string;
   readonly updated_at: string;
@@ -27,6 +35,8 @@ interface MemoRow {
   priority: number;
   category: string | null;
   author: string | null;
+  owner_sub: string | null;
+  owner_iss: string | null;
   version: number;
   created_at: Date;
   updated_at: Date;
@@ -39,6 +49,8 @@ const COLUMNS = [
   'priority',
   'category',
   'author',
+  'owner_sub',
+  'owner_iss',
   'version',
   'created_at',
   'updated_at',
@@ -179,6 +191,7 @@ export function createMemoRepository(db: Knex) {
       priority: r.priority,
       category: r.category,
       author: r.author,
+      owner: r.owner_sub !== null && r.owner_iss !== null ? { sub: r.owner_sub, iss: r.owner_iss } : null,
       version: r.version,
       created_at: r.created_at.toISOString(),
       updated_at: r.updated_at.toISOString(),
@@ -472,13 +485,20 @@ export function createMemoRepository(db: Knex) {
       return (await withTags(rows, trx))[0];
     },
 
-    async insert(trx: Knex.Transaction, input: MemoInput, now: Date): Promise<number> {
+    async insert(
+      trx: Knex.Transaction,
+      input: MemoInput,
+      now: Date,
+      owner: MemoOwner | null = null,
+    ): Promise<number> {
       const [id] = await trx('memos').insert({
         title: input.title,
         content: input.content,
         priority: input.priority,
         category: input.category,
         author: input.author,
+        owner_sub: owner?.sub ?? null,
+        owner_iss: owner?.iss ?? null,
         version: 1,
         created_at: now,
         updated_at: now,

@@ -1,11 +1,14 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import type { Principal } from '../auth/principal';
 import { readJsonBody } from '../http/body';
 import type { Memo } from './repository';
 import { parseId, parseListQuery, parseMemoInput, parseMemoPatch, parseVersionHeader } from './schema';
 import type { MemoService } from './service';
 
 const etag = (memo: Memo): string => `"${memo.version}"`;
+/** The verified caller the auth middleware left, if sign-in is on. */
+const callerOf = (ctx: Context): Principal | undefined => (ctx.state as { principal?: Principal }).principal;
 
 function sendMemo(ctx: Context, memo: Memo, status = 200): void {
   ctx.status = status;
@@ -26,7 +29,7 @@ export function memoRoutes(service: MemoService): Router {
   });
 
   router.post('/memos', async (ctx) => {
-    const memo = await service.create(parseMemoInput(await readJsonBody(ctx)));
+    const memo = await service.create(parseMemoInput(await readJsonBody(ctx)), callerOf(ctx));
     ctx.set('Location', `/api/memos/${memo.id}`);
     sendMemo(ctx, memo, 201);
   });
@@ -50,19 +53,19 @@ export function memoRoutes(service: MemoService): Router {
     const id = parseId(ctx.params.id);
     const expected = parseVersionHeader('If-Match', ctx.get('If-Match'));
     const input = parseMemoInput(await readJsonBody(ctx));
-    sendMemo(ctx, await service.replace(id, input, expected));
+    sendMemo(ctx, await service.replace(id, input, expected, callerOf(ctx)));
   });
 
   router.patch('/memos/:id', async (ctx) => {
     const id = parseId(ctx.params.id);
     const expected = parseVersionHeader('If-Match', ctx.get('If-Match'));
     const patch = parseMemoPatch(await readJsonBody(ctx));
-    sendMemo(ctx, await service.patch(id, patch, expected));
+    sendMemo(ctx, await service.patch(id, patch, expected, callerOf(ctx)));
   });
 
   router.delete('/memos/:id', async (ctx) => {
     const id = parseId(ctx.params.id);
-    await service.remove(id, parseVersionHeader('If-Match', ctx.get('If-Match')));
+    await service.remove(id, parseVersionHeader('If-Match', ctx.get('If-Match')), callerOf(ctx));
     ctx.status = 204;
   });
 

@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
+import type { Principal } from '../auth/principal';
 import type { MemoCache } from '../cache';
 import type { Logger } from '../logger';
 import { MemoError } from './errors';
 import type { MemoEvents } from './events';
-import { createMemoRepository, Memo, TagCount } from './repository';
+import { createMemoRepository, Memo, MemoOwner, TagCount } from './repository';
 import { encodeCursor, ListQuery, MemoInput, MemoPatch } from './schema';
 
 export interface MemoServiceDeps {
@@ -11,6 +12,12 @@ export interface MemoServiceDeps {
   readonly cache: MemoCache;
   readonly events: MemoEvents;
   readonly logger: Logger;
+  /**
+   * Sign-in is on: every write names its caller, memos belong to their creator, and only the
+   * owner or an admin may change or delete one. Off, writes are anonymous and unrestricted.
+   * @default false
+   */
+  readonly ownership?: boolean;
 }
 
 export interface MemoPage {
@@ -32,7 +39,42 @@ function isRetryable(err: unknown): boolean {
 
 export function createMemoService(deps: MemoServiceDeps) {
   const { db, cache, events, logger } = deps;
+  const ownership = deps.ownership ?? false;
   const repo = createMemoRepository(db);
+
+  /** The owner a new memo gets: the caller when sign-in is on, nobody otherwise. */
+  function ownerOf(caller: Principal | undefined): MemoOwner | null {
+    if (!ownership) return null;
+    if (caller === undefined) throw new Error('a write reached the memo service without a verified caller');
+    return { sub: caller.subject, iss: caller.issuer };
+  }
+
+  /** Owner (same subject and issuer) or admin; a memo without an owner is the admins' alone. */
+  function authorize(id: number, current: Memo, caller: Principal | undefined): void {
+    if (!ownership) return;
+    if (caller === undefined) throw new Error('a write reached the memo service without a verified caller');
+    if (caller.isAdmin) return;
+    if (current.owner === null)
+      throw MemoError.forbidden(id, 'it was written before sign-in and only an admin may change it');
+    if (current.owner.sub !== caller.subject || current.owner.iss !== caller.issuer) {
+      throw MemoError.forbidden(id, 'it belongs to another user');
+    }
+  }
+
+  /**
+   * With sign-in on, `author` is the token's display name, never the client's: on create the
+   * caller's; on a change by the owner, the owner's current name; on a change by an admin, kept.
+   */
+  function authorFor(
+    caller: Principal | undefined,
+    current: Memo | undefined,
+    given: string | null,
+  ): string | null {
+    if (!ownership || caller === undefined) return given;
+    if (current === undefined) return caller.displayName;
+    const isOwner = current.owner?.sub === caller.subject && current.owner?.iss === caller.issuer;
+    return isOwner ? caller.displayName : current.author;
+  }
 
   /**
    * Write transactions run at READ COMMITTED: the row lock (SELECT ... FOR UPDATE) plus the
@@ -64,17 +106,26 @@ export function createMemoService(deps: MemoServiceDeps) {
   async function write(
     id: number,
     expected: ExpectedVersion,
+    caller: Principal | undefined,
     change: (current: Memo) => MemoInput,
   ): Promise<Memo> {
     const updated = await transaction(async (trx) => {
       const current = await repo.lockById(trx, id);
       if (!current) throw MemoError.notFound(id);
+      // Before the version: a caller who may not touch the memo learns nothing about its state.
+      authorize(id, current, caller);
       checkVersion(id, current, expected);
-      const next = change(current);
+      const changed = change(current);
+      const next = { ...changed, author: authorFor(caller, current, changed.author) };
       const now = new Date();
       const version = current.version + 1;
       await repo.update(trx, id, next, version, now);
-      await events.record(trx, 'memo_updated', { id, title: next.title, author: next.author, version }, now);
+      await events.record(
+        trx,
+        'memo_updated',
+        { id, title: next.title, author: next.author, owner: current.owner, version },
+        now,
+      );
       return repo.findById(id, trx);
     });
     // After commit, never before: a version written through earlier could still roll back,
@@ -84,14 +135,16 @@ export function createMemoService(deps: MemoServiceDeps) {
   }
 
   return {
-    async create(input: MemoInput): Promise<Memo> {
+    async create(given: MemoInput, caller?: Principal): Promise<Memo> {
+      const owner = ownerOf(caller);
+      const input = { ...given, author: authorFor(caller, undefined, given.author) };
       const memo = await transaction(async (trx) => {
         const now = new Date();
-        const id = await repo.insert(trx, input, now);
+        const id = await repo.insert(trx, input, now, owner);
         await events.record(
           trx,
           'memo_created',
-          { id, title: input.title, author: input.author, version: 1 },
+          { id, title: input.title, author: input.author, owner, version: 1 },
           now,
         );
         return repo.findById(id, trx);
@@ -107,15 +160,20 @@ export function createMemoService(deps: MemoServiceDeps) {
     },
 
     /** PUT: the body is the whole memo. The caller must say which version it replaces. */
-    async replace(id: number, input: MemoInput, expected: ExpectedVersion): Promise<Memo> {
+    async replace(
+      id: number,
+      input: MemoInput,
+      expected: ExpectedVersion,
+      caller?: Principal,
+    ): Promise<Memo> {
       if (expected === undefined) throw MemoError.versionRequired();
-      return write(id, expected, () => input);
+      return write(id, expected, caller, () => input);
     },
 
     /** PATCH: fields present in the body replace those of the current version. */
-    async patch(id: number, patch: MemoPatch, expected: ExpectedVersion): Promise<Memo> {
+    async patch(id: number, patch: MemoPatch, expected: ExpectedVersion, caller?: Principal): Promise<Memo> {
       if (expected === undefined) throw MemoError.versionRequired();
-      return write(id, expected, (current) => ({
+      return write(id, expected, caller, (current) => ({
         title: patch.title ?? current.title,
         content: patch.content ?? current.content,
         tags: patch.tags ?? current.tags,
@@ -126,10 +184,11 @@ export function createMemoService(deps: MemoServiceDeps) {
     },
 
     /** DELETE: If-Match is optional here; when given it must match. */
-    async remove(id: number, expected: ExpectedVersion): Promise<void> {
+    async remove(id: number, expected: ExpectedVersion, caller?: Principal): Promise<void> {
       const removed = await transaction(async (trx) => {
         const current = await repo.lockById(trx, id);
         if (!current) throw MemoError.notFound(id);
+        authorize(id, current, caller);
         checkVersion(id, current, expected);
         await repo.remove(trx, id);
         await events.record(trx, 'memo_deleted', current, new Date());

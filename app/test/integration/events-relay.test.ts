@@ -120,6 +120,7 @@ describeWithKafka(
         memo_id: expect.any(Number),
         title: expect.stringMatching(/^memo \d$/),
         author: 'relay-test',
+        owner: null,
         version: 1,
         timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
       });

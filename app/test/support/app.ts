@@ -37,7 +37,7 @@ export async function buildTestApp(
     redis?: Redis;
     kafkaUp?: () => Promise<boolean>;
     keyPrefix?: string;
-  } & Partial<Pick<AppDeps, 'isShuttingDown' | 'db'>> = {},
+  } & Partial<Pick<AppDeps, 'isShuttingDown' | 'db' | 'auth'>> = {},
 ): Promise<TestApp> {
   const config: Config = { ...testDb.config, ...options.config };
   const redis =
@@ -53,6 +53,7 @@ export async function buildTestApp(
     metrics,
     kafkaHealth: options.kafkaUp ?? (async () => true),
     isShuttingDown: options.isShuttingDown,
+    auth: options.auth,
   });
   return {
     app,

@@ -82,6 +82,7 @@ export function testConfig(dbName: string, overrides: Partial<Config> = {}): Con
     rateLimitPerMinute: 0,
     corsOrigins: [],
     shutdownDelayMs: 0,
+    auth: undefined,
     ...overrides,
   };
 }

@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 100,
       corsOrigins: [],
       shutdownDelayMs: 5000,
+      auth: undefined,
     });
   });
 
@@ -113,10 +114,73 @@ describe('loadConfig', () => {
     ['CORS_ORIGINS', 'not a url', 'origins like'],
     ['CORS_ORIGINS', 'https://a.example/path', 'bare origin'],
     ['SHUTDOWN_DELAY_MS', '5s', 'integer from 0 to 120000'],
+    ['OIDC_ISSUER_URL', 'login.example.com', 'https URL'],
+    ['OIDC_ISSUER_URL', 'http://login.example.com', 'http only for localhost'],
+    ['OIDC_ISSUER_URL', 'https://login.example.com/?tenant=1', 'without query'],
+    ['OIDC_ISSUER_URL', `https://login.example.com/${'r'.repeat(230)}`, 'at most 255 characters'],
+    ['OIDC_AUDIENCE', 'memo-api', 'OIDC_ISSUER_URL is not'],
+    ['OIDC_ADMIN_ROLE', 'memo-admin', 'OIDC_ISSUER_URL is not'],
+    ['AUTH_REQUIRED_FOR_READS', 'true', 'OIDC_ISSUER_URL is not set'],
   ])('when %s is "%s", then the error names it and says what was expected', (name, value, expected) => {
     const err = errorFor({ ...BASE, [name]: value });
     expect(err.variable).toBe(name);
     expect(err.message).toContain(name);
     expect(err.message).toContain(expected);
+  });
+
+  describe('sign-in (OIDC_*)', () => {
+    const ISSUER = {
+      ...BASE,
+      OIDC_ISSUER_URL: 'https://login.example.com/realms/memo',
+      OIDC_AUDIENCE: 'memo-api',
+    };
+
+    it('when an issuer and audience are set, then the claim settings take their defaults', () => {
+      expect(loadConfig(ISSUER).auth).toEqual({
+        issuerUrl: 'https://login.example.com/realms/memo',
+        audience: 'memo-api',
+        rolesClaim: 'groups',
+        adminRole: undefined,
+        nameClaim: 'name',
+        requiredForReads: false,
+      });
+    });
+
+    it('when every sign-in variable is set, then each is parsed', () => {
+      const auth = loadConfig({
+        ...ISSUER,
+        OIDC_ROLES_CLAIM: 'realm_access.roles',
+        OIDC_ADMIN_ROLE: 'memo-admin',
+        OIDC_NAME_CLAIM: 'nickname',
+        AUTH_REQUIRED_FOR_READS: 'true',
+      }).auth;
+      expect(auth).toMatchObject({
+        rolesClaim: 'realm_access.roles',
+        adminRole: 'memo-admin',
+        nameClaim: 'nickname',
+        requiredForReads: true,
+      });
+    });
+
+    it('when the issuer is plain http on a loopback host, then it is accepted (a test provider)', () => {
+      for (const issuer of [
+        'http://127.0.0.1:5556/dex',
+        'http://localhost:8080/realms/x',
+        'http://[::1]:9000',
+      ]) {
+        expect(loadConfig({ ...ISSUER, OIDC_ISSUER_URL: issuer }).auth?.issuerUrl).toBe(issuer);
+      }
+    });
+
+    it.each([
+      ['OIDC_AUDIENCE', undefined, 'is required with OIDC_ISSUER_URL'],
+      ['AUTH_REQUIRED_FOR_READS', 'yes', 'true or false'],
+      ['OIDC_ROLES_CLAIM', 'roles claim', 'a claim name'],
+      ['OIDC_NAME_CLAIM', 'na"me', 'a claim name'],
+    ])('when %s is %s with an issuer, then the error names it', (name, value, expected) => {
+      const err = errorFor({ ...ISSUER, [name]: value });
+      expect(err.variable).toBe(name);
+      expect(err.message).toContain(expected);
+    });
   });
 });
