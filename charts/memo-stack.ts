@@ -117,6 +117,7 @@ export class MemoStack extends Chart {
       autoscaling: profile.api.autoscaling,
       spreadAcrossZones: profile.spreadAcrossZones,
       ingressClassName: profile.ingressClassName,
+      ingressControllerNamespace: profile.ingressControllerNamespace,
       host: profile.ingressHost,
       clusterIssuer: profile.tlsClusterIssuer,
     });
