@@ -5,7 +5,7 @@ import { ComponentIdentity, MEMOSTACK_VERSION, recommendedLabels } from './label
 
 /** Pods that traffic may come from or go to. */
 export interface NetworkPeer {
-  /** Labels of the peer pods. */
+  /** Labels of the peer pods; none (`{}`) means every pod of the namespace. */
   readonly podSelectorLabels: Record<string, string>;
   /** Namespace of the peer pods. */
   readonly namespace: string;
@@ -149,15 +149,15 @@ export class Connections {
   }
 }
 
+/** Empty `podSelectorLabels` stand for every pod of the peer's namespace. */
 function peerOf(peer: NetworkPeer, ownNamespace: string): NetworkPolicyPeer {
-  const podSelector = { matchLabels: { ...peer.podSelectorLabels } };
+  const everyPod = Object.keys(peer.podSelectorLabels).length === 0;
+  const podSelector = everyPod ? {} : { matchLabels: { ...peer.podSelectorLabels } };
   if (peer.namespace === ownNamespace) {
     return { podSelector };
   }
-  return {
-    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': peer.namespace } },
-    podSelector,
-  };
+  const namespaceSelector = { matchLabels: { 'kubernetes.io/metadata.name': peer.namespace } };
+  return everyPod ? { namespaceSelector } : { namespaceSelector, podSelector };
 }
 
 function portOf(rule: PortRule): NetworkPolicyPort {

@@ -24,14 +24,23 @@ export interface ServiceEndpoint {
   readonly podSelectorLabels: Record<string, string>;
 }
 
-/** A MariaDB (or MySQL-protocol) database a client logs into. */
+/**
+ * A MariaDB (or MySQL-protocol) database a client logs into, with two accounts: the
+ * application's (data statements only) and the migrations' (the schema owner). A database with
+ * one account for both names it twice, and gives up the guarantee that the application cannot
+ * change or drop the schema.
+ */
 export interface DatabaseEndpoint extends ServiceEndpoint {
   /** The database (schema) name. */
   readonly databaseName: string;
-  /** The application user's name. */
+  /** The application account's name: SELECT, INSERT, UPDATE and DELETE on the database. */
   readonly username: string;
-  /** The application user's password. */
+  /** The application account's password. */
   readonly passwordSecret: SecretKeyReference;
+  /** The migration account's name: the schema owner (DDL on the database). */
+  readonly migrationUsername: string;
+  /** The migration account's password. */
+  readonly migrationPasswordSecret: SecretKeyReference;
 }
 
 /** A Redis-protocol cache. */

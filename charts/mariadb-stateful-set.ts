@@ -60,8 +60,10 @@ const REPLICATION_USERNAME = 'replicator';
 export const MARIADB_SECRET_KEYS = {
   /** The `root` account's password (bootstrap and administration only). */
   ROOT_PASSWORD: 'root-password',
-  /** The application user's password. */
+  /** The application account's password (data statements on the database only). */
   PASSWORD: 'password',
+  /** The migration account's password (the schema owner: DDL on the database only). */
+  MIGRATION_PASSWORD: 'migration-password',
   /** The mysqld-exporter account's password (PROCESS and REPLICA MONITOR only). */
   EXPORTER_PASSWORD: 'exporter-password',
   /** The replication account's password; read only when replicas > 1. */
@@ -113,13 +115,22 @@ export interface MariaDbStatefulSetProps {
    */
   readonly databaseName?: string;
   /**
-   * The application user created at first start, with all privileges on `databaseName`.
+   * The application account created at first start: SELECT, INSERT, UPDATE and DELETE on
+   * `databaseName`, nothing else (no DDL, no other database).
    * @default "memo"
    */
   readonly username?: string;
   /**
+   * The migration account created at first start, which owns the schema: DDL (CREATE, ALTER,
+   * DROP, INDEX, REFERENCES, views, triggers) and data statements on `databaseName` only. Schema
+   * migrations and the backup log in with it; the application never does.
+   * @default "memo_migrator"
+   */
+  readonly migrationUsername?: string;
+  /**
    * Name of the Secret holding the credentials (keys `root-password`, `password`,
-   * `exporter-password`, and `replication-password` when replicas > 1). It is never created here.
+   * `migration-password`, `exporter-password`, and `replication-password` when replicas > 1).
+   * It is never created here.
    * @default "<name>-credentials"
    */
   readonly existingSecretName?: string;
@@ -178,6 +189,7 @@ export class MariaDbStatefulSet
   public readonly storageClassName?: string;
   public readonly databaseName: string;
   public readonly username: string;
+  public readonly migrationUsername: string;
   public readonly secretName: string;
   public readonly maxConnections: number;
   public readonly spreadAcrossZones: boolean;
@@ -193,6 +205,7 @@ export class MariaDbStatefulSet
   public readonly headlessServiceName: string;
   public readonly configMapName: string;
   public readonly passwordSecret: SecretKeyReference;
+  public readonly migrationPasswordSecret: SecretKeyReference;
   public readonly rootPasswordSecret: SecretKeyReference;
   /** Labels selecting every server pod. */
   public readonly podSelectorLabels: Record<string, string>;
@@ -200,6 +213,11 @@ export class MariaDbStatefulSet
 
   /** The server configuration, mounted as `/etc/mysql/conf.d/memo.cnf`; self-contained (no `!includedir`). */
   public readonly myCnf: string;
+  /**
+   * The initdb script that creates the database and its two accounts on the primary's first
+   * start (`create-app-accounts.sh` in the ConfigMap), sourced by the image's entrypoint.
+   */
+  public readonly accountsScript: string;
   public readonly statefulSet: KubeStatefulSet;
   public readonly service: KubeService;
   public readonly headlessService: KubeService;
@@ -243,9 +261,19 @@ export class MariaDbStatefulSet
     requireIdentifier('databaseName', this.databaseName);
     this.username = props.username ?? 'memo';
     requireIdentifier('username', this.username);
-    if ([EXPORTER_USERNAME, REPLICATION_USERNAME, 'root', 'healthcheck', 'mysql'].includes(this.username)) {
+    this.migrationUsername = props.migrationUsername ?? 'memo_migrator';
+    requireIdentifier('migrationUsername', this.migrationUsername);
+    for (const [prop, value] of [
+      ['username', this.username],
+      ['migrationUsername', this.migrationUsername],
+    ] as const) {
+      if (SYSTEM_USERNAMES.includes(value)) {
+        throw new Error(`${OWNER}: ${prop} '${value}' is reserved for a system account; choose another`);
+      }
+    }
+    if (this.migrationUsername === this.username) {
       throw new Error(
-        `${OWNER}: username '${this.username}' is reserved for a system account; choose another`,
+        `${OWNER}: migrationUsername must differ from username (the application account may not change the schema), got '${this.migrationUsername}' for both`,
       );
     }
     this.secretName = props.existingSecretName ?? `${this.name}-credentials`;
@@ -272,6 +300,10 @@ export class MariaDbStatefulSet
     this.readHost = this.replicas > 1 ? `${this.name}-read` : this.name;
     this.configMapName = `${this.name}-config`;
     this.passwordSecret = { secretName: this.secretName, key: MARIADB_SECRET_KEYS.PASSWORD };
+    this.migrationPasswordSecret = {
+      secretName: this.secretName,
+      key: MARIADB_SECRET_KEYS.MIGRATION_PASSWORD,
+    };
     this.rootPasswordSecret = { secretName: this.secretName, key: MARIADB_SECRET_KEYS.ROOT_PASSWORD };
     this.identity = {
       name: 'mariadb',
@@ -295,9 +327,18 @@ export class MariaDbStatefulSet
       replicated: this.replicas > 1,
     });
 
+    this.accountsScript = renderAccountsScript({
+      databaseName: this.databaseName,
+      username: this.username,
+      migrationUsername: this.migrationUsername,
+    });
     this.configMap = new KubeConfigMap(this, 'config', {
       metadata: metadata(this.configMapName),
-      data: { 'memo.cnf': this.myCnf, 'create-exporter-user.sh': EXPORTER_USER_SCRIPT },
+      data: {
+        'memo.cnf': this.myCnf,
+        [ACCOUNTS_SCRIPT_FILE]: this.accountsScript,
+        'create-exporter-user.sh': EXPORTER_USER_SCRIPT,
+      },
     });
 
     this.headlessService = new KubeService(this, 'headless-service', {
@@ -393,6 +434,7 @@ export class MariaDbStatefulSet
     const keys: string[] = [
       MARIADB_SECRET_KEYS.ROOT_PASSWORD,
       MARIADB_SECRET_KEYS.PASSWORD,
+      MARIADB_SECRET_KEYS.MIGRATION_PASSWORD,
       MARIADB_SECRET_KEYS.EXPORTER_PASSWORD,
     ];
     if (this.replicas > 1) {
@@ -420,9 +462,13 @@ export class MariaDbStatefulSet
     const replicated = this.replicas > 1;
     const env: EnvVar[] = [
       secretEnv('MARIADB_ROOT_PASSWORD', MARIADB_SECRET_KEYS.ROOT_PASSWORD),
-      { name: 'MARIADB_DATABASE', value: this.databaseName },
-      { name: 'MARIADB_USER', value: this.username },
-      secretEnv('MARIADB_PASSWORD', MARIADB_SECRET_KEYS.PASSWORD),
+      // The image's default, '%', would also create root@'%': any pod that reaches port 3306
+      // could try the root password. root stays on the socket inside the pod.
+      { name: 'MARIADB_ROOT_HOST', value: 'localhost' },
+      // Read by the initdb script that creates the database and its accounts (not the image's
+      // MARIADB_DATABASE/USER/PASSWORD, whose user gets ALL on the database, DDL included).
+      secretEnv(ACCOUNT_PASSWORD_ENV.app, MARIADB_SECRET_KEYS.PASSWORD),
+      secretEnv(ACCOUNT_PASSWORD_ENV.migration, MARIADB_SECRET_KEYS.MIGRATION_PASSWORD),
       // Read by the initdb script that creates the exporter's account.
       secretEnv('MYSQLD_EXPORTER_PASSWORD', MARIADB_SECRET_KEYS.EXPORTER_PASSWORD),
       // The image's healthcheck account; REPLICA MONITOR lets probes check replication too.
@@ -504,7 +550,7 @@ export class MariaDbStatefulSet
           name: 'initdb',
           configMap: {
             name: this.configMapName,
-            items: [{ key: 'create-exporter-user.sh', path: 'create-exporter-user.sh' }],
+            items: [ACCOUNTS_SCRIPT_FILE, 'create-exporter-user.sh'].map((key) => ({ key, path: key })),
           },
         },
         emptyDir('run', 16),
@@ -533,13 +579,14 @@ export class MariaDbStatefulSet
       },
     });
 
-    // The app user owns every object of the app's database, which is all the dump needs; the
-    // password travels in MYSQL_PWD rather than argv. Writing to a temporary name and renaming
+    // The migration account owns every object of the app's database and reads them all
+    // (SELECT, SHOW VIEW, TRIGGER), which is what the dump needs; the application account
+    // could not see triggers or views. The password travels in MYSQL_PWD rather than argv. Writing to a temporary name and renaming
     // means a failed dump never replaces a good file nor counts towards the retention.
     const script = [
       'ts="$(date -u +%Y%m%dT%H%M%SZ)"',
       `file="/backup/${this.databaseName}-\${ts}.sql.gz"`,
-      `mariadb-dump --host=${this.host} --port=${MYSQL_PORT} --user=${this.username} \\`,
+      `mariadb-dump --host=${this.host} --port=${MYSQL_PORT} --user=${this.migrationUsername} \\`,
       '  --single-transaction --quick --routines --triggers --hex-blob \\',
       `  --databases ${this.databaseName} | gzip -6 > "\${file}.partial"`,
       'mv "${file}.partial" "${file}"',
@@ -577,7 +624,10 @@ export class MariaDbStatefulSet
                       {
                         name: 'MYSQL_PWD',
                         valueFrom: {
-                          secretKeyRef: { name: this.secretName, key: MARIADB_SECRET_KEYS.PASSWORD },
+                          secretKeyRef: {
+                            name: this.secretName,
+                            key: MARIADB_SECRET_KEYS.MIGRATION_PASSWORD,
+                          },
                         },
                       },
                     ],
@@ -637,8 +687,9 @@ const READINESS_SCRIPT = [
 /**
  * Server id from the pod ordinal (server ids must differ; 0 disables replication). Ordinal 0 is
  * the primary; the others start as replicas of it: the image runs CHANGE MASTER TO at first
- * start when MARIADB_MASTER_HOST is set, and the app's database and user arrive through the
- * binary log instead of being created locally (creating them twice would stop replication).
+ * start when MARIADB_MASTER_HOST is set, and the app's database and accounts arrive through the
+ * binary log instead of being created locally (creating them twice would stop replication; the
+ * accounts script skips itself when MARIADB_MASTER_HOST is set).
  */
 function replicationWrapper(primaryFqdn: string): string {
   return [
@@ -646,10 +697,77 @@ function replicationWrapper(primaryFqdn: string): string {
     'set -- mariadbd --server-id="$((ordinal + 1))"',
     'if [ "${ordinal}" != 0 ]; then',
     `  export MARIADB_MASTER_HOST=${primaryFqdn}`,
-    '  unset MARIADB_DATABASE MARIADB_USER MARIADB_PASSWORD',
     '  set -- "$@" --read-only=ON',
     'fi',
     'exec docker-entrypoint.sh "$@"',
+  ].join('\n');
+}
+
+const ACCOUNTS_SCRIPT_FILE = 'create-app-accounts.sh';
+/** The container variables the accounts script reads the two passwords from. */
+const ACCOUNT_PASSWORD_ENV = { app: 'APP_USER_PASSWORD', migration: 'MIGRATION_USER_PASSWORD' } as const;
+/** Accounts the image or this construct creates for itself. */
+const SYSTEM_USERNAMES: readonly string[] = [
+  EXPORTER_USERNAME,
+  REPLICATION_USERNAME,
+  'root',
+  'healthcheck',
+  'mysql',
+];
+
+/** What each account may do on the app's database; neither has a right on any other database. */
+export const MARIADB_ACCOUNT_GRANTS = {
+  /** The application: rows only. GET_LOCK and SELECT ... FOR UPDATE SKIP LOCKED need no more. */
+  app: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+  /** The schema owner: migrations (DDL plus the data changes a migration makes) and backups. */
+  migration: [
+    'SELECT',
+    'INSERT',
+    'UPDATE',
+    'DELETE',
+    'CREATE',
+    'DROP',
+    'ALTER',
+    'INDEX',
+    'REFERENCES',
+    'CREATE VIEW',
+    'SHOW VIEW',
+    'TRIGGER',
+  ],
+} as const;
+
+/**
+ * Sourced by the image's entrypoint at first initialisation, with its helpers in scope
+ * (`docker_process_sql` runs SQL as root, `docker_sql_escape_string_literal` escapes a literal).
+ * It runs on the primary only and stays in the binary log, so replicas receive the database and
+ * the accounts from it. Names are identifiers checked by the constructor; `_` is escaped in the
+ * GRANT because it is a wildcard there (`memo_db` would also match `memoXdb`).
+ */
+function renderAccountsScript(options: {
+  databaseName: string;
+  username: string;
+  migrationUsername: string;
+}): string {
+  const { databaseName, username, migrationUsername } = options;
+  const tick = '\\`';
+  const grantTarget = `${tick}${databaseName.replace(/_/g, '\\_')}${tick}.*`;
+  const passwordOf = (variable: string): string => `"$(docker_sql_escape_string_literal "\${${variable}}")"`;
+  return [
+    "# Creates the app's database, its migration account (the schema owner) and its application",
+    '# account (rows only), on the first initialisation of the primary. Replicas receive all three',
+    '# through the binary log.',
+    'if [ -z "${MARIADB_MASTER_HOST:-}" ]; then',
+    `  appPasswordEscaped=${passwordOf(ACCOUNT_PASSWORD_ENV.app)}`,
+    `  migrationPasswordEscaped=${passwordOf(ACCOUNT_PASSWORD_ENV.migration)}`,
+    '  docker_process_sql --database=mysql <<EOSQL',
+    `CREATE DATABASE IF NOT EXISTS ${tick}${databaseName}${tick} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;`,
+    `CREATE USER IF NOT EXISTS '${migrationUsername}'@'%' IDENTIFIED BY '\${migrationPasswordEscaped}';`,
+    `GRANT ${MARIADB_ACCOUNT_GRANTS.migration.join(', ')} ON ${grantTarget} TO '${migrationUsername}'@'%';`,
+    `CREATE USER IF NOT EXISTS '${username}'@'%' IDENTIFIED BY '\${appPasswordEscaped}';`,
+    `GRANT ${MARIADB_ACCOUNT_GRANTS.app.join(', ')} ON ${grantTarget} TO '${username}'@'%';`,
+    'EOSQL',
+    'fi',
+    '',
   ].join('\n');
 }
 

@@ -24,7 +24,7 @@ import {
   requireSecretKeyRef,
   requireServiceEndpoint,
 } from './backing-common';
-import { Connections } from './connections';
+import { Connections, NetworkPeer } from './connections';
 import {
   AlertRule,
   CacheEndpoint,
@@ -111,6 +111,14 @@ export interface MemoApiProps {
    * @default - any host
    */
   readonly host?: string;
+  /**
+   * Namespace of the ingress controller, the only namespace whose pods may open the API's HTTP
+   * port (besides the pods let in with `allowHttpFrom()`). It differs per cluster:
+   * `ingress-nginx` for ingress-nginx, `kube-system` for k3s' Traefik.
+   * @default "ingress-nginx"
+   * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
+   */
+  readonly ingressControllerNamespace?: string;
   /**
    * cert-manager ClusterIssuer that issues the Ingress TLS certificate; requires `host`.
    * @default - plain HTTP, no TLS section
@@ -252,6 +260,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
 const DB_RESERVED_CONNECTIONS = 10;
 const CONTAINER_PORT = 3000;
 const SERVICE_PORT = 80;
+/** Metrics have a port of their own: a NetworkPolicy opens ports, not paths, to Prometheus alone. */
+const METRICS_PORT = 9464;
 const METRICS_PATH = '/metrics';
 /** The node image's `node` user. */
 const IMAGE_USER = { uid: 1000, gid: 1000 };
@@ -273,6 +283,10 @@ export class MemoApi extends Construct implements IMonitored {
   public readonly terminationGracePeriodSeconds: number;
   /** The environment the container gets, name to literal value or secret reference (for tests and docs). */
   public readonly environment: Readonly<Record<string, string | { secretName: string; key: string }>>;
+  /** The environment of the migration init container: the database and the migration account only. */
+  public readonly migrationEnvironment: Readonly<
+    Record<string, string | { secretName: string; key: string }>
+  >;
   /** Labels of the API pods. */
   public readonly podSelectorLabels: Record<string, string>;
   /** The Service name: clients inside the namespace call `http://<host>:<servicePort>`. */
@@ -281,6 +295,10 @@ export class MemoApi extends Construct implements IMonitored {
   public readonly servicePort = SERVICE_PORT;
   /** The port the pods listen on, which NetworkPolicies must allow. */
   public readonly containerPort = CONTAINER_PORT;
+  /** The port that serves /metrics (and nothing else); open to the monitoring stack only. */
+  public readonly metricsPort = METRICS_PORT;
+  /** The namespace whose pods (the ingress controller's) may call the HTTP port. */
+  public readonly ingressControllerNamespace: string;
   /** The allowed network flows of the API pods (rendered as the NetworkPolicy `<name>`). */
   public readonly connections: Connections;
   public readonly monitoring: MonitoringContribution;
@@ -325,6 +343,8 @@ export class MemoApi extends Construct implements IMonitored {
     if (props.host !== undefined) {
       requireHostname(OWNER, 'host', props.host);
     }
+    this.ingressControllerNamespace = props.ingressControllerNamespace ?? 'ingress-nginx';
+    requireNamespace(OWNER, 'ingressControllerNamespace', this.ingressControllerNamespace);
     if (props.clusterIssuer !== undefined) {
       requireDnsSubdomain(OWNER, 'clusterIssuer', props.clusterIssuer);
     }
@@ -355,6 +375,12 @@ export class MemoApi extends Construct implements IMonitored {
     }
     requireServiceEndpoint(OWNER, 'database', props.database);
     requireSecretKeyRef(OWNER, 'database.passwordSecret', props.database.passwordSecret);
+    requireSecretKeyRef(OWNER, 'database.migrationPasswordSecret', props.database.migrationPasswordSecret);
+    if (props.database.migrationUsername === props.database.username) {
+      throw new Error(
+        `MemoApi: database.migrationUsername must differ from database.username (the API's account must not be able to change the schema), got '${props.database.migrationUsername}' for both`,
+      );
+    }
     requireServiceEndpoint(OWNER, 'cache', props.cache);
     requireSecretKeyRef(OWNER, 'cache.passwordSecret', props.cache.passwordSecret);
     requireServiceEndpoint(OWNER, 'events', props.events);
@@ -434,6 +460,7 @@ export class MemoApi extends Construct implements IMonitored {
     const { database, cache, events } = props;
     const settings: Record<string, string> = {
       PORT: String(CONTAINER_PORT),
+      METRICS_PORT: String(METRICS_PORT),
       LOG_LEVEL: props.logLevel ?? 'info',
       DB_HOST: hostOf(database, this.namespace),
       DB_PORT: String(database.port),
@@ -457,14 +484,38 @@ export class MemoApi extends Construct implements IMonitored {
       OIDC_NAME_CLAIM: props.oidcNameClaim ?? 'name',
       AUTH_REQUIRED_FOR_READS: String(props.authRequiredForReads ?? false),
     };
+    // In the ConfigMap but only in the migration container's environment: the API never sees
+    // the migration account, and migrations never see Redis or Kafka.
+    const migrationSettings: Record<string, string> = { DB_MIGRATION_USER: database.migrationUsername };
     const secrets = {
       DB_PASSWORD: database.passwordSecret,
       REDIS_PASSWORD: cache.passwordSecret,
+      DB_MIGRATION_PASSWORD: database.migrationPasswordSecret,
     };
-    this.environment = { ...settings, ...secrets };
+    this.environment = {
+      ...settings,
+      DB_PASSWORD: secrets.DB_PASSWORD,
+      REDIS_PASSWORD: secrets.REDIS_PASSWORD,
+    };
+    const migrationSettingNames = [
+      'LOG_LEVEL',
+      'DB_HOST',
+      'DB_PORT',
+      'DB_NAME',
+      'DB_POOL_MAX',
+      'DB_MIGRATION_USER',
+    ];
+    const configData = { ...settings, ...migrationSettings };
+    this.migrationEnvironment = {
+      ...Object.fromEntries(migrationSettingNames.map((name) => [name, configData[name]])),
+      DB_MIGRATION_PASSWORD: secrets.DB_MIGRATION_PASSWORD,
+    };
 
     const configMapName = `${this.name}-config`;
-    this.configMap = new KubeConfigMap(this, 'config', { metadata: metadata(configMapName), data: settings });
+    this.configMap = new KubeConfigMap(this, 'config', {
+      metadata: metadata(configMapName),
+      data: configData,
+    });
     const configEnv = (name: string): EnvVar => ({
       name,
       valueFrom: { configMapKeyRef: { name: configMapName, key: name } },
@@ -478,10 +529,11 @@ export class MemoApi extends Construct implements IMonitored {
       secretEnv('DB_PASSWORD'),
       secretEnv('REDIS_PASSWORD'),
     ];
-    // Migrations only talk to the database; Redis and Kafka credentials stay out of that container.
+    // Migrations only talk to the database, as the schema owner; the API's account, Redis and
+    // Kafka credentials stay out of that container.
     const migrateEnv: EnvVar[] = [
-      ...['LOG_LEVEL', 'DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER', 'DB_POOL_MAX'].map(configEnv),
-      secretEnv('DB_PASSWORD'),
+      ...migrationSettingNames.map(configEnv),
+      secretEnv('DB_MIGRATION_PASSWORD'),
     ];
 
     const resources = kubeResources(this.resources);
@@ -502,7 +554,10 @@ export class MemoApi extends Construct implements IMonitored {
       name: 'api',
       image: this.image,
       imagePullPolicy: 'IfNotPresent',
-      ports: [{ name: 'http', containerPort: CONTAINER_PORT, protocol: 'TCP' }],
+      ports: [
+        { name: 'http', containerPort: CONTAINER_PORT, protocol: 'TCP' },
+        { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
+      ],
       env: appEnv,
       resources,
       securityContext,
@@ -555,10 +610,10 @@ export class MemoApi extends Construct implements IMonitored {
             labels,
             annotations: {
               'prometheus.io/scrape': 'true',
-              'prometheus.io/port': String(CONTAINER_PORT),
+              'prometheus.io/port': String(METRICS_PORT),
               'prometheus.io/path': METRICS_PATH,
               // env is read at start only, so a settings change must roll the pods.
-              'checksum/config': sha256(JSON.stringify(settings)),
+              'checksum/config': sha256(JSON.stringify(configData)),
             },
           },
           spec: {
@@ -582,6 +637,13 @@ export class MemoApi extends Construct implements IMonitored {
         selector: this.podSelectorLabels,
         ports: [
           { name: 'http', port: SERVICE_PORT, targetPort: IntOrString.fromString('http'), protocol: 'TCP' },
+          // For ServiceMonitors (operator mode), which scrape through a Service port by name.
+          {
+            name: 'metrics',
+            port: METRICS_PORT,
+            targetPort: IntOrString.fromString('metrics'),
+            protocol: 'TCP',
+          },
         ],
       },
     });
@@ -605,7 +667,7 @@ export class MemoApi extends Construct implements IMonitored {
         rules: [
           {
             host: props.host,
-            // /metrics is deliberately absent: it stays reachable only from inside the cluster.
+            // /metrics is absent: it is served on the metrics port, which only Prometheus reaches.
             http: {
               paths: [
                 { path: '/api', pathType: 'Prefix', backend },
@@ -651,8 +713,10 @@ export class MemoApi extends Construct implements IMonitored {
       namespace: this.namespace,
       podSelectorLabels: this.podSelectorLabels,
     });
-    // The ingress controller runs in its own namespace, different per cluster flavour.
-    this.connections.allowFromAnyNamespace([{ port: CONTAINER_PORT }]);
+    // The ingress controller runs in its own namespace, different per cluster flavour; every
+    // other namespace is kept out, so no pod can bypass the Ingress (and its TLS and limits).
+    // The metrics port is opened by MonitoringStack.monitor(), to Prometheus alone.
+    this.allowHttpFrom({ namespace: this.ingressControllerNamespace, podSelectorLabels: {} });
     this.connections.allowTo(database);
     this.connections.allowTo(cache);
     this.connections.allowTo(events);
@@ -667,11 +731,21 @@ export class MemoApi extends Construct implements IMonitored {
       podSelectorLabels: this.podSelectorLabels,
       namespace: this.namespace,
       serviceName: this.name,
-      scrape: { portName: 'http', port: CONTAINER_PORT, path: METRICS_PATH },
+      scrape: { portName: 'metrics', port: METRICS_PORT, path: METRICS_PATH },
       alertRules: alertRules(this.name, this.namespace),
       dashboardTitle: 'Memo API',
       dashboardPanels: dashboardPanels(this.name, this.namespace),
     };
+  }
+
+  /**
+   * Lets the pods of `peer` open the API's HTTP port, besides the ingress controller's
+   * namespace: a web front end's server side, say (`api.allowHttpFrom(web)`, where `web` is any
+   * `NetworkPeer`, such as a construct with `connections`). Empty `podSelectorLabels` admit every
+   * pod of `peer.namespace`. The metrics port stays closed to them.
+   */
+  public allowHttpFrom(peer: NetworkPeer): void {
+    this.connections.allowFrom(peer, [{ port: CONTAINER_PORT }]);
   }
 }
 

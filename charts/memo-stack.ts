@@ -123,6 +123,7 @@ export class MemoStack extends Chart {
       allowAnonymousWrites: profile.api.allowAnonymousWrites,
       spreadAcrossZones: profile.spreadAcrossZones,
       ingressClassName: profile.ingressClassName,
+      ingressControllerNamespace: profile.ingressControllerNamespace,
       host: profile.ingressHost,
       clusterIssuer: profile.tlsClusterIssuer,
     });

@@ -21,6 +21,11 @@ export interface Profile {
   readonly storageClassName?: string;
   /** IngressClass of the API's Ingress. */
   readonly ingressClassName: string;
+  /**
+   * Namespace the ingress controller of `ingressClassName` runs in: the only namespace allowed
+   * to open the API's HTTP port.
+   */
+  readonly ingressControllerNamespace: string;
   /** Host name the Ingress answers for; `undefined` matches any host. */
   readonly ingressHost?: string;
   /** cert-manager ClusterIssuer for the Ingress TLS certificate; `undefined` means plain HTTP. */
@@ -105,6 +110,8 @@ export const KIND: Profile = {
   name: 'kind',
   storageClassName: 'standard',
   ingressClassName: 'nginx',
+  // ingress-nginx's kind manifest (README, "Quick start: kind") installs it in its own namespace.
+  ingressControllerNamespace: 'ingress-nginx',
 };
 
 export const K3D: Profile = {
@@ -112,6 +119,8 @@ export const K3D: Profile = {
   name: 'k3d',
   storageClassName: 'local-path',
   ingressClassName: 'traefik',
+  // k3s deploys its bundled Traefik into kube-system.
+  ingressControllerNamespace: 'kube-system',
 };
 
 /** The cloud profile's image until a real registry is named; main.ts warns while it is in use. */
@@ -128,6 +137,8 @@ export const CLOUD: Profile = {
   name: 'cloud',
   namespace: 'memo',
   ingressClassName: 'nginx',
+  // The ingress-nginx Helm chart's and manifests' namespace; change it with the controller's.
+  ingressControllerNamespace: 'ingress-nginx',
   ingressHost: 'memo.example.com',
   tlsClusterIssuer: 'letsencrypt-prod',
   spreadAcrossZones: true,
@@ -166,6 +177,7 @@ export function validateProfile(profile: Profile): void {
     requireDnsSubdomain(owner, 'storageClassName', profile.storageClassName);
   }
   requireDnsSubdomain(owner, 'ingressClassName', profile.ingressClassName);
+  requireNamespace(owner, 'ingressControllerNamespace', profile.ingressControllerNamespace);
   requirePinnedImage(owner, 'apiImage', profile.apiImage, 'memo-api:0.1.0');
   if (profile.ingressHost !== undefined) {
     requireHostname(owner, 'ingressHost', profile.ingressHost);

@@ -66,11 +66,6 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
   });
   metrics.bindPool(() => poolStats(db), config.db.poolMax);
 
-  const ops = new Router();
-  ops.get('/metrics', async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
-  });
   const health$ = healthRoutes(health);
   const docs = docsRoutes();
   const api = memoRoutes(service);
@@ -79,7 +74,8 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
   app.use(observeMiddleware(metrics));
   app.use(securityHeaders());
   app.use(cors(config.corsOrigins));
-  for (const router of [health$, ops, docs]) {
+  // /metrics is not here: it has a port of its own (metrics-endpoint.ts), closed to all but Prometheus.
+  for (const router of [health$, docs]) {
     app.use(router.routes());
     app.use(methodNotAllowed(router));
   }
@@ -88,7 +84,7 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
     const authenticated = auth.middleware;
     app.use(async (ctx, next) => (ctx.path.startsWith('/api/') ? authenticated(ctx, next) : next()));
   }
-  // Probes, scrapes and docs are not rate limited: only the API behind them is.
+  // Probes and docs are not rate limited: only the API behind them is.
   const limited = rateLimit({ redis: gate, perMinute: config.rateLimitPerMinute, metrics, logger });
   app.use(async (ctx, next) => (ctx.path.startsWith('/api/') ? limited(ctx, next) : next()));
   app.use(api.routes());

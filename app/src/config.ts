@@ -48,6 +48,8 @@ export interface AuthConfig {
 
 export interface Config {
   readonly port: number;
+  /** The port that serves only /metrics, apart from the public one so NetworkPolicies can keep it to Prometheus. */
+  readonly metricsPort: number;
   readonly logLevel: LogLevel;
   readonly db: DatabaseConfig;
   readonly redis: RedisConfig;
@@ -225,18 +227,38 @@ export function loadAuthConfig(env: Env = process.env): AuthConfig | undefined {
   return { issuerUrl: issuer, audience, rolesClaim, adminRole, nameClaim, requiredForReads };
 }
 
-/** Only what migrations need, so the migration init container does not need Redis or Kafka. */
-export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
-  const password = env.DB_PASSWORD;
-  if (password === undefined) throw new ConfigError('DB_PASSWORD', 'is required but not set');
+/** Passwords are taken verbatim: trimming would corrupt one that ends in a space. Empty is allowed. */
+function password(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined) throw new ConfigError(name, 'is required but not set');
+  return value;
+}
+
+/** Where the database is; who logs in is up to the caller (the API and the migrations use different accounts). */
+function databaseServer(env: Env): Omit<DatabaseConfig, 'user' | 'password'> {
   return {
     host: hostname(env, 'DB_HOST'),
     port: integer(env, 'DB_PORT', 3306, 1, 65535),
     name: plainName(env, 'DB_NAME', 'memos', /^[A-Za-z0-9_]{1,64}$/, 'letters, digits and _ (max 64)'),
-    user: required(env, 'DB_USER'),
-    // Passwords are taken verbatim: trimming would corrupt one that ends in a space.
-    password,
     poolMax: integer(env, 'DB_POOL_MAX', 10, 1, 1000),
+  };
+}
+
+/** The API's database account: data statements only (SELECT, INSERT, UPDATE, DELETE). */
+export function loadDatabaseConfig(env: Env = process.env): DatabaseConfig {
+  return { ...databaseServer(env), user: required(env, 'DB_USER'), password: password(env, 'DB_PASSWORD') };
+}
+
+/**
+ * Only what migrations need, so the migration init container does not need Redis or Kafka. The
+ * migration account is the one that may change the schema; the API's account may not, so it
+ * has no say here and no fallback to it.
+ */
+export function loadMigrationDatabaseConfig(env: Env = process.env): DatabaseConfig {
+  return {
+    ...databaseServer(env),
+    user: required(env, 'DB_MIGRATION_USER'),
+    password: password(env, 'DB_MIGRATION_PASSWORD'),
   };
 }
 
@@ -250,8 +272,17 @@ export function loadLogLevel(env: Env = process.env): LogLevel {
 }
 
 export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, 'PORT', 3000, 1, 65535);
+  const metricsPort = integer(env, 'METRICS_PORT', 9464, 1, 65535);
+  if (metricsPort === port) {
+    throw new ConfigError(
+      'METRICS_PORT',
+      `must differ from PORT (${port}): metrics are kept off the public port`,
+    );
+  }
   return {
-    port: integer(env, 'PORT', 3000, 1, 65535),
+    port,
+    metricsPort,
     logLevel: loadLogLevel(env),
     db: loadDatabaseConfig(env),
     redis: {

@@ -1,17 +1,18 @@
-import { ConfigError, loadDatabaseConfig, loadLogLevel } from './config';
+import { ConfigError, loadLogLevel, loadMigrationDatabaseConfig } from './config';
 import { createDb, migrateLatest } from './db';
 import { createLogger } from './logger';
 
 /**
- * Entry of the migration init container. Several replicas may start together: migrateLatest
- * serialises them with a database lock, so each migration is applied once.
+ * Entry of the migration init container. It logs in with the migration account
+ * (DB_MIGRATION_USER), the only one allowed to change the schema. Several replicas may start
+ * together: migrateLatest serialises them with a database lock, so each migration is applied once.
  */
 async function main(): Promise<void> {
   let logger = createLogger({ level: 'info' });
   let config;
   try {
     logger = createLogger({ level: loadLogLevel() });
-    config = loadDatabaseConfig();
+    config = loadMigrationDatabaseConfig();
   } catch (err) {
     if (err instanceof ConfigError) {
       logger.error('invalid configuration', { variable: err.variable, detail: err.message });

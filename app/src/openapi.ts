@@ -249,17 +249,6 @@ export const openApiDocument = {
         },
       },
     },
-    '/metrics': {
-      get: {
-        summary: 'Prometheus metrics',
-        responses: {
-          '200': {
-            description: 'Text exposition format',
-            content: { 'text/plain': { schema: { type: 'string' } } },
-          },
-        },
-      },
-    },
     '/openapi.json': {
       get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.0 document' } } },
     },

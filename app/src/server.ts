@@ -8,6 +8,7 @@ import { createDb } from './db';
 import { answerClientErrors } from './http/client-error';
 import { createLogger, Logger } from './logger';
 import { createMetrics, Metrics } from './metrics';
+import { metricsRequestListener } from './metrics-endpoint';
 import { createRedis } from './redis';
 
 /** What src/events provides: the outbox relay and the Kafka reachability check. */
@@ -35,6 +36,8 @@ export interface ServerOptions {
 export interface RunningServer {
   readonly server: http.Server;
   readonly port: number;
+  /** The port that serves /metrics (and nothing else), apart from the public one. */
+  readonly metricsPort: number;
   shutdown(signal: string): Promise<void>;
 }
 
@@ -88,12 +91,20 @@ export async function runServer(
   server.keepAliveTimeout = 65_000;
   answerClientErrors(server, logger);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, options.host ?? '0.0.0.0', () => resolve());
+  const metricsServer = http.createServer(metricsRequestListener(metrics, logger));
+
+  const listen = (s: http.Server, port: number): Promise<number> =>
+    new Promise<number>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(port, options.host ?? '0.0.0.0', () => resolve((s.address() as AddressInfo).port));
+    });
+  // Metrics first: once "listening" is logged, both ports answer.
+  const metricsPort = await listen(metricsServer, config.metricsPort);
+  const port = await listen(server, config.port).catch((err: unknown) => {
+    metricsServer.close();
+    throw err;
   });
-  const port = (server.address() as AddressInfo).port;
-  logger.info('listening', { port });
+  logger.info('listening', { port, metrics_port: metricsPort });
   events.start().catch((err: unknown) => logger.error('event relay failed to start', { error: err }));
 
   async function shutdown(signal: string): Promise<void> {
@@ -132,10 +143,16 @@ export async function runServer(
       if (redis.status === 'ready') await redis.quit();
       else redis.disconnect();
     });
+    // Last, so Prometheus still sees the drain; its keep-alive scrape connection must not hold the exit.
+    await step('metrics listener', () => {
+      const metricsClosed = new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+      metricsServer.closeAllConnections();
+      return metricsClosed;
+    });
     logger.info('shutdown complete');
   }
 
-  return { server, port, shutdown };
+  return { server, port, metricsPort, shutdown };
 }
 
 /**

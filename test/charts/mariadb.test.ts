@@ -87,11 +87,38 @@ describe('MariaDbStatefulSet with defaults', () => {
     expect(c.startupProbe.failureThreshold * c.startupProbe.periodSeconds).toBeGreaterThanOrEqual(300);
   });
 
-  test('when synthesized, then the database and user are bootstrapped from the Secret', () => {
-    const env = envOf(container(sts, 'mariadb'));
-    expect(env).toMatchObject({ MARIADB_DATABASE: 'memos', MARIADB_USER: 'memo' });
+  test('when synthesized, then the database and its two accounts are bootstrapped by the initdb script from the Secret', () => {
+    const c = container(sts, 'mariadb');
+    const env = envOf(c);
+    // Not the image's MARIADB_USER: its account gets ALL on the database, DDL included.
+    expect(Object.keys(env)).not.toEqual(expect.arrayContaining(['MARIADB_USER']));
+    expect(Object.keys(env)).not.toContain('MARIADB_PASSWORD');
+    expect(c.env.filter((e: { name: string }) => /USER_PASSWORD$/.test(e.name))).toEqual([
+      {
+        name: 'APP_USER_PASSWORD',
+        valueFrom: { secretKeyRef: { name: 'memo-mariadb-credentials', key: 'password' } },
+      },
+      {
+        name: 'MIGRATION_USER_PASSWORD',
+        valueFrom: { secretKeyRef: { name: 'memo-mariadb-credentials', key: 'migration-password' } },
+      },
+    ]);
+    const config = find(manifests, 'ConfigMap', 'memo-mariadb-config');
+    expect(config.data['create-app-accounts.sh']).toBe(db.accountsScript);
+    expect(db.accountsScript).toContain(
+      "GRANT SELECT, INSERT, UPDATE, DELETE ON \\`memos\\`.* TO 'memo'@'%';",
+    );
+    expect(db.accountsScript).toMatch(/GRANT SELECT, .*CREATE, DROP, ALTER, .* TO 'memo_migrator'@'%';/);
+    expect(db.accountsScript).not.toMatch(/ALL|GRANT OPTION|\*\.\*/);
+    expect(
+      sts.spec.template.spec.volumes.find((v: { name: string }) => v.name === 'initdb').configMap.items,
+    ).toEqual([
+      { key: 'create-app-accounts.sh', path: 'create-app-accounts.sh' },
+      { key: 'create-exporter-user.sh', path: 'create-exporter-user.sh' },
+    ]);
     expect(secretRefs(manifests)).toEqual([
       'memo-mariadb-credentials/exporter-password',
+      'memo-mariadb-credentials/migration-password',
       'memo-mariadb-credentials/password',
       'memo-mariadb-credentials/root-password',
     ]);
@@ -100,9 +127,13 @@ describe('MariaDbStatefulSet with defaults', () => {
       {
         secretName: 'memo-mariadb-credentials',
         namespace: 'memo',
-        keys: ['root-password', 'password', 'exporter-password'],
+        keys: ['root-password', 'password', 'migration-password', 'exporter-password'],
       },
     ]);
+  });
+
+  test('when synthesized, then root is created for localhost only (the socket inside the pod), not for every host', () => {
+    expect(envOf(container(sts, 'mariadb'))).toMatchObject({ MARIADB_ROOT_HOST: 'localhost' });
   });
 
   test('when synthesized, then my.cnf is utf8mb4, self-contained and sized from the SMALL preset', () => {
@@ -149,7 +180,8 @@ describe('MariaDbStatefulSet with defaults', () => {
     expect(cron.spec).toMatchObject({ schedule: '0 3 * * *', concurrencyPolicy: 'Forbid' });
     const pod = cron.spec.jobTemplate.spec.template.spec;
     const script: string = pod.containers[0].command.join(' ');
-    expect(script).toContain('mariadb-dump --host=memo-mariadb --port=3306 --user=memo');
+    // The schema owner: it can read triggers and views, which the application account cannot.
+    expect(script).toContain('mariadb-dump --host=memo-mariadb --port=3306 --user=memo_migrator ');
     expect(script).toContain('--single-transaction');
     expect(script).toContain('tail -n +8');
     expect(pod.volumes[0]).toEqual({
@@ -159,7 +191,7 @@ describe('MariaDbStatefulSet with defaults', () => {
     expect(pod.containers[0].env).toEqual([
       {
         name: 'MYSQL_PWD',
-        valueFrom: { secretKeyRef: { name: 'memo-mariadb-credentials', key: 'password' } },
+        valueFrom: { secretKeyRef: { name: 'memo-mariadb-credentials', key: 'migration-password' } },
       },
     ]);
   });
@@ -235,7 +267,8 @@ describe('MariaDbStatefulSet with replication', () => {
     expect(script).toContain(
       'MARIADB_MASTER_HOST=memo-mariadb-0.memo-mariadb-headless.memo.svc.cluster.local',
     );
-    expect(script).toContain('unset MARIADB_DATABASE MARIADB_USER MARIADB_PASSWORD');
+    // The accounts arrive through the binary log; the accounts script skips itself on a replica.
+    expect(db.accountsScript).toContain('if [ -z "${MARIADB_MASTER_HOST:-}" ]; then');
     expect(script).toContain('--read-only=ON');
     // Replicas leave the read Service when replication stops, but are not restarted for it.
     expect(c.readinessProbe.exec.command.join(' ')).toContain('--replication_io --replication_sql');

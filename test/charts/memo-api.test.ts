@@ -8,6 +8,7 @@ import { ResourcePreset } from '../../charts/resources';
 /** The environment the memo service reads (app/src/config.ts): no more, no less. */
 const CONTRACT_ENV = [
   'PORT',
+  'METRICS_PORT',
   'LOG_LEVEL',
   'DB_HOST',
   'DB_PORT',
@@ -31,6 +32,16 @@ const CONTRACT_ENV = [
   'OIDC_ADMIN_ROLE',
   'OIDC_NAME_CLAIM',
   'AUTH_REQUIRED_FOR_READS',
+].sort();
+/** What the migration entry (app/src/migrate.ts) reads: the database and the migration account. */
+const MIGRATION_ENV = [
+  'LOG_LEVEL',
+  'DB_HOST',
+  'DB_PORT',
+  'DB_NAME',
+  'DB_POOL_MAX',
+  'DB_MIGRATION_USER',
+  'DB_MIGRATION_PASSWORD',
 ].sort();
 
 type Manifest = { kind: string; metadata: { name: string; [key: string]: any }; [key: string]: any };
@@ -59,6 +70,8 @@ function backingServices(chart: Chart) {
     databaseName: 'memos',
     username: 'memo',
     passwordSecret: { secretName: 'memo-mariadb-credentials', key: 'password' },
+    migrationUsername: 'memo_migrator',
+    migrationPasswordSecret: { secretName: 'memo-mariadb-credentials', key: 'migration-password' },
   };
   const cache: CacheEndpoint & { connections: Connections } = {
     ...peer('redis', 6379),
@@ -105,11 +118,13 @@ describe('MemoApi', () => {
     const data = find(manifests, 'ConfigMap', 'memo-api-config').data;
     expect(data).toEqual({
       PORT: '3000',
+      METRICS_PORT: '9464',
       LOG_LEVEL: 'info',
       DB_HOST: 'memo-mariadb',
       DB_PORT: '3306',
       DB_NAME: 'memos',
       DB_USER: 'memo',
+      DB_MIGRATION_USER: 'memo_migrator',
       DB_POOL_MAX: '10',
       REDIS_HOST: 'memo-redis',
       REDIS_PORT: '6379',
@@ -130,7 +145,12 @@ describe('MemoApi', () => {
     const env = apiContainer(manifests).env as Array<{ name: string; valueFrom: any }>;
     const plain = env.filter((e) => e.valueFrom.configMapKeyRef);
     expect(plain.every((e) => e.valueFrom.configMapKeyRef.name === 'memo-api-config')).toBe(true);
-    expect(plain.map((e) => e.name).sort()).toEqual(Object.keys(data).sort());
+    // Everything but the migration account, which only the init container gets.
+    expect(plain.map((e) => e.name).sort()).toEqual(
+      Object.keys(data)
+        .filter((k) => k !== 'DB_MIGRATION_USER')
+        .sort(),
+    );
   });
 
   test('when wired, then the passwords are secretKeyRefs to the backing services secrets', () => {
@@ -156,14 +176,19 @@ describe('MemoApi', () => {
     expect(api.environment.DB_HOST).toBe('memo-mariadb');
   });
 
-  test('when wired, then the API policy allows egress to 3306/6379/9092 and ingress on 3000 only', () => {
-    const { manifests } = synth();
+  test('when wired, then the API policy allows egress to 3306/6379/9092 and ingress on 3000 from the ingress controller namespace only', () => {
+    const { manifests, api } = synth();
+    expect(api.ingressControllerNamespace).toBe('ingress-nginx');
     const policy = find(manifests, 'NetworkPolicy', 'memo-api').spec;
     expect(policy.policyTypes).toEqual(['Ingress', 'Egress']);
     const egressPorts = policy.egress.flatMap((r: any) => r.ports.map((p: any) => p.port));
     expect(egressPorts.sort()).toEqual([3306, 53, 53, 6379, 9092].sort());
+    // No metrics port here: nothing but a monitoring stack (monitor()) may open it.
     expect(policy.ingress).toEqual([
-      { from: [{ namespaceSelector: {} }], ports: [{ port: 3000, protocol: 'TCP' }] },
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+        ports: [{ port: 3000, protocol: 'TCP' }],
+      },
     ]);
   });
 
@@ -245,6 +270,29 @@ describe('MemoApi', () => {
     });
   });
 
+  test('when the ingress controller runs elsewhere and a front end is let in, then exactly those reach the HTTP port', () => {
+    const chart = Testing.chart();
+    const api = new MemoApi(chart, 'api', {
+      ...backingServices(chart),
+      allowAnonymousWrites: true,
+      ingressControllerNamespace: 'kube-system',
+    });
+    const web = { namespace: 'memo', podSelectorLabels: { 'app.kubernetes.io/name': 'memo-web' } };
+    api.allowHttpFrom(web);
+    const policy = find(Testing.synth(chart) as Manifest[], 'NetworkPolicy', 'memo-api').spec;
+    expect(policy.ingress).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }],
+        ports: [{ port: 3000, protocol: 'TCP' }],
+      },
+      {
+        from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'memo-web' } } }],
+        ports: [{ port: 3000, protocol: 'TCP' }],
+      },
+    ]);
+    expect(JSON.stringify(policy.ingress)).not.toContain('"namespaceSelector":{}');
+  });
+
   test('when wired, then each backing service admits the API pods on its own port only', () => {
     const { manifests } = synth();
     for (const [name, port] of [
@@ -279,16 +327,14 @@ describe('MemoApi', () => {
     expect(migrate.command).toEqual(['node', 'dist/migrate.js']);
     expect(migrate.image).toBe('memo-api:0.1.0');
     const names = migrate.env.map((e: { name: string }) => e.name).sort();
-    expect(names).toEqual([
-      'DB_HOST',
-      'DB_NAME',
-      'DB_PASSWORD',
-      'DB_POOL_MAX',
-      'DB_PORT',
-      'DB_USER',
-      'LOG_LEVEL',
-    ]);
-    expect(names.every((n: string) => CONTRACT_ENV.includes(n))).toBe(true);
+    expect(names).toEqual(MIGRATION_ENV);
+    // The schema owner's account, not the API's: the API container never gets this password.
+    const migrationPassword = migrate.env.find((e: { name: string }) => e.name === 'DB_MIGRATION_PASSWORD');
+    expect(migrationPassword.valueFrom.secretKeyRef).toEqual({
+      name: 'memo-mariadb-credentials',
+      key: 'migration-password',
+    });
+    expect(JSON.stringify(apiContainer(synth().manifests).env)).not.toContain('migration');
   });
 
   test('when built, then startup/liveness use /health/live and readiness /health/ready on the http port', () => {
@@ -296,7 +342,10 @@ describe('MemoApi', () => {
     expect(c.startupProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
     expect(c.livenessProbe.httpGet).toEqual({ path: '/health/live', port: 'http' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/health/ready', port: 'http' });
-    expect(c.ports).toEqual([{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
+    expect(c.ports).toEqual([
+      { name: 'http', containerPort: 3000, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 9464, protocol: 'TCP' },
+    ]);
   });
 
   test('when shutting down, then the grace period covers the preStop sleep, the shutdown delay and the drain', () => {
@@ -332,7 +381,11 @@ describe('MemoApi', () => {
     expect(ingress.spec.tls).toBeUndefined();
     expect(ingress.metadata.annotations).toBeUndefined();
     const service = find(manifests, 'Service', 'memo-api');
-    expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    expect(service.spec.ports).toEqual([
+      { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+      // Only for ServiceMonitors; the Ingress routes to `http`, and the policy keeps it to Prometheus.
+      { name: 'metrics', port: 9464, targetPort: 'metrics', protocol: 'TCP' },
+    ]);
   });
 
   test('when a cluster issuer and host are set, then the Ingress gets TLS and the cert-manager annotation', () => {
@@ -401,15 +454,15 @@ describe('MemoApi', () => {
     expect(checksum({ logLevel: 'debug' })).not.toBe(checksum({}));
   });
 
-  test('when built, then pods carry the Prometheus scrape annotations for port 3000 /metrics', () => {
+  test('when built, then pods carry the Prometheus scrape annotations for the metrics port 9464 /metrics', () => {
     const { manifests, api } = synth();
     const annotations = find(manifests, 'Deployment', 'memo-api').spec.template.metadata.annotations;
     expect(annotations).toMatchObject({
       'prometheus.io/scrape': 'true',
-      'prometheus.io/port': '3000',
+      'prometheus.io/port': '9464',
       'prometheus.io/path': '/metrics',
     });
-    expect(api.monitoring.scrape).toEqual({ portName: 'http', port: 3000, path: '/metrics' });
+    expect(api.monitoring.scrape).toEqual({ portName: 'metrics', port: 9464, path: '/metrics' });
     expect(api.monitoring.serviceName).toBe('memo-api');
   });
 

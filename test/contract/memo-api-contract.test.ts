@@ -21,6 +21,7 @@ import {
   redisServerInvocation,
   requireResource,
   run,
+  runMariadbInitScript,
   sleep,
   startDaemon,
   startMariadb,
@@ -42,9 +43,10 @@ import { loadersCalledBy, variablesReadBy } from './config-reads';
  * exactly the variables the service reads.
  *
  * MariaDB and Redis are private servers started with the profile's own my.cnf and redis.conf,
- * and provisioned the way their StatefulSets provision them (database, user and password from
+ * and provisioned the way their StatefulSets provision them (MariaDB's initdb scripts from its
+ * ConfigMap, run with the container's environment, so the database and both accounts come from
  * the same Secret keys; Redis requirepass from the same Secret key), so a mismatch between the
- * API's secret references and the backing services' shows as a failed login. Kafka is the shared
+ * API's or the migrations' secret references and the backing services' shows as a failed login. Kafka is the shared
  * test broker (scripts/services/up.sh).
  */
 
@@ -227,15 +229,19 @@ describeContract('memo-api contract: the kind Deployment and the memo service', 
     );
     const mariadbEnv = envOf(container(mariadbSts, 'mariadb'));
     mariadb = await startMariadb(cnf?.content ?? '');
-    const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-    // What the mariadb image's entrypoint does with MARIADB_DATABASE/USER/PASSWORD.
-    await mariadb.sql(
-      [
-        `CREATE DATABASE \`${mariadbEnv.MARIADB_DATABASE}\`;`,
-        `CREATE USER ${quote(mariadbEnv.MARIADB_USER)}@'%' IDENTIFIED BY ${quote(mariadbEnv.MARIADB_PASSWORD)};`,
-        `GRANT ALL ON \`${mariadbEnv.MARIADB_DATABASE}\`.* TO ${quote(mariadbEnv.MARIADB_USER)}@'%';`,
-      ].join('\n'),
-    );
+    // The image's entrypoint sources every initdb script at first start, in name order; these
+    // create the database and its accounts (the API's and the migrations'), as in the pod.
+    const initScripts = mountedConfigMapFiles(dist, mariadbSts, 'mariadb')
+      .filter((f) => f.path.startsWith('/docker-entrypoint-initdb.d/') && f.path.endsWith('.sh'))
+      .sort((a, b) => a.path.localeCompare(b.path));
+    expect(initScripts.map((f) => f.key)).toContain('create-app-accounts.sh');
+    for (const script of initScripts) {
+      await runMariadbInitScript(
+        { host: '127.0.0.1', port: mariadb.port, user: 'root', password: '' },
+        script.content,
+        mariadbEnv,
+      );
+    }
 
     const redisSts = requireResource(dist, 'StatefulSet', 'memo-redis');
     const redisContainer = container(redisSts, 'redis');

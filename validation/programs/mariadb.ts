@@ -196,3 +196,73 @@ export async function checkMariadbConfig(
   await server.stop();
   return { program: 'mariadbd', ms: Date.now() - started, overrides: server.overrides, output: log };
 }
+
+/** An administrative login to a test server: where an initdb script's SQL goes. */
+export interface MariadbLogin {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+}
+
+/*
+ * The two helpers the official image's entrypoint has in scope when it sources an initdb script,
+ * with the same contract: docker_process_sql runs the mariadb client as the administrator with
+ * the caller's arguments and the SQL on stdin; docker_sql_escape_string_literal escapes
+ * backslashes, newlines and single quotes for a '...' literal. Only the transport differs: TCP
+ * to a test server instead of the container's socket.
+ */
+const ENTRYPOINT_HELPERS = [
+  'set -eo pipefail',
+  'docker_process_sql() {',
+  '  MYSQL_PWD="$INITDB_ADMIN_PASSWORD" "$INITDB_CLIENT" --no-defaults --protocol=tcp \\',
+  '    -h "$INITDB_HOST" -P "$INITDB_PORT" -u "$INITDB_ADMIN_USER" "$@"',
+  '}',
+  'docker_sql_escape_string_literal() {',
+  "  local newline=$'\\n'",
+  '  local escaped=${1//\\\\/\\\\\\\\}',
+  '  escaped="${escaped//$newline/\\\\n}"',
+  '  echo "${escaped//\\\'/\\\\\\\'}"',
+  '}',
+].join('\n');
+
+/**
+ * Runs a `/docker-entrypoint-initdb.d/*.sh` script of the mariadb image as its entrypoint does at
+ * first initialisation: a non-executable `.sh` is sourced by the entrypoint's bash (`set -eo
+ * pipefail`), with the helpers above and the container's environment (`env`). The script text is
+ * the one dist/ ships, so a test of its outcome tests what the pods run. Rejects with the output
+ * when the script fails.
+ */
+export async function runMariadbInitScript(
+  login: MariadbLogin,
+  script: string,
+  env: Readonly<Record<string, string>>,
+): Promise<string> {
+  const dir = scratchDir('mariadb-initdb');
+  try {
+    const file = path.join(dir, 'initdb.sh');
+    fs.writeFileSync(file, script);
+    const result = await run('bash', ['-c', `${ENTRYPOINT_HELPERS}\n. "$1"`, 'initdb', file], {
+      timeoutMs: 30_000,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        ...env,
+        INITDB_CLIENT: requireProgram('mariadb'),
+        INITDB_HOST: login.host,
+        INITDB_PORT: String(login.port),
+        INITDB_ADMIN_USER: login.user,
+        INITDB_ADMIN_PASSWORD: login.password,
+      },
+    });
+    if (result.code !== 0) {
+      throw new ProgramCheckError(
+        'mariadb initdb script',
+        `failed (exit ${String(result.code)})`,
+        result.output,
+      );
+    }
+    return result.output;
+  } finally {
+    removeScratch(dir);
+  }
+}

@@ -150,8 +150,8 @@ export function observeMiddleware(metrics: Metrics): Middleware<RequestState> {
       metrics.httpRequestsTotal.inc(labels);
       metrics.httpRequestDuration.observe(labels, seconds);
       const log = (ctx.state as RequestState).logger;
-      // Probes and scrapes arrive every few seconds; at info they would drown the real traffic.
-      const quiet = ctx.path.startsWith('/health') || ctx.path === '/metrics';
+      // Probes arrive every few seconds; at info they would drown the real traffic.
+      const quiet = ctx.path.startsWith('/health');
       log[quiet ? 'debug' : 'info']('request', {
         method: ctx.method,
         path: ctx.path,

@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { createDb } from '../../src/db';
+import { silentLogger } from '../../src/logger';
+import { metricsRequestListener } from '../../src/metrics-endpoint';
 import { createRedis } from '../../src/redis';
 import { buildTestApp, redisReady, TestApp } from '../support/app';
 import { createScratchRedis, ScratchRedis } from '../support/scratch-redis';
@@ -15,6 +17,7 @@ describeWithServices(
     let kafkaUp = true;
     let shuttingDown = false;
     const api = () => request(t.callback);
+    const metricsPort = () => request(metricsRequestListener(t.metrics, silentLogger));
 
     beforeAll(async () => {
       testDb = await createTestDatabase('ops');
@@ -116,7 +119,7 @@ describeWithServices(
         const created = await api().post('/api/memos').send({ title: 'metered' }).expect(201);
         await api().get(`/api/memos/${created.body.id}`).expect(200);
         await api().get('/api/memos/123456789').expect(404);
-        const res = await api()
+        const res = await metricsPort()
           .get('/metrics')
           .expect(200)
           .expect('Content-Type', /text\/plain/);
@@ -140,6 +143,29 @@ describeWithServices(
           expect(text).toContain(series);
         }
       });
+
+      it('when /metrics is asked on the public port, then it is 404: only the metrics port serves it', async () => {
+        const res = await api()
+          .get('/metrics')
+          .expect(404)
+          .expect('Content-Type', /problem\+json/);
+        expect(res.body.detail).toBe('No route for GET /metrics');
+      });
+
+      it('when the metrics port is asked another path or method, then 404 or 405 as problem+json', async () => {
+        const other = await metricsPort()
+          .get('/api/memos')
+          .expect(404)
+          .expect('Content-Type', /problem\+json/);
+        expect(other.body).toMatchObject({ status: 404, title: 'Not Found', instance: '/api/memos' });
+        const post = await metricsPort()
+          .post('/metrics')
+          .expect(405)
+          .expect('Allow', 'GET, HEAD')
+          .expect('Content-Type', /problem\+json/);
+        expect(post.body).toMatchObject({ status: 405, title: 'Method Not Allowed' });
+        await metricsPort().head('/metrics').expect(200);
+      });
     });
 
     describe('/openapi.json and /docs', () => {
@@ -155,7 +181,6 @@ describeWithServices(
             '/health',
             '/health/live',
             '/health/ready',
-            '/metrics',
             '/openapi.json',
           ].sort(),
         );

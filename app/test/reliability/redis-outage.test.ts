@@ -38,9 +38,9 @@ const REFILL_WITHIN_MS = 5000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A counter from /metrics, summed over its labels. */
-async function counter(baseUrl: string, name: string): Promise<number> {
-  const r = await call(baseUrl, 'GET', '/metrics');
+/** A counter from /metrics, summed over its labels; `metricsOrigin` is the metrics port's http://host:port. */
+async function counter(metricsOrigin: string, name: string): Promise<number> {
+  const r = await call(metricsOrigin, 'GET', '/metrics');
   return String(r.body)
     .split('\n')
     .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
@@ -73,7 +73,7 @@ describeWithServices('Redis killed under load and restarted', ['mariadb', 'redis
       workers: WORKERS,
       label: 'redis-outage',
     });
-    const base = server.baseUrl;
+    const base = `http://127.0.0.1:${server.metricsPort}`;
 
     const load = startLoad({
       workers: WORKERS,

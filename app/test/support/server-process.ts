@@ -18,6 +18,8 @@ export interface ServerProcess {
   readonly port: number;
   /** http://127.0.0.1:<port> */
   readonly baseUrl: string;
+  /** The port that serves /metrics (METRICS_PORT), apart from the API's. */
+  readonly metricsPort: number;
   readonly pid: number;
   /** The tail (OUTPUT_LIMIT characters) of what it wrote to stdout and stderr: JSON log lines. */
   output(): string;
@@ -62,8 +64,8 @@ export interface ServerProcessOptions {
   readonly redisPort?: number;
   /**
    * Environment variables over the defaults (LOG_LEVEL info, RATE_LIMIT_PER_MINUTE 0,
-   * SHUTDOWN_DELAY_MS 0 and the DB, Redis and Kafka variables above); PORT is always the
-   * free port picked here.
+   * SHUTDOWN_DELAY_MS 0 and the DB, Redis and Kafka variables above); PORT and METRICS_PORT are
+   * always the free ports picked here.
    */
   readonly env?: Readonly<Record<string, string>>;
   /**
@@ -94,6 +96,9 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
   const database = options.database ?? TEST_DB;
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
+  // Both were free a moment ago; the service refuses the same port twice.
+  let metricsPort = await freePort();
+  while (metricsPort === port) metricsPort = await freePort();
   const child = spawn(
     process.execPath,
     [
@@ -120,6 +125,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
         SHUTDOWN_DELAY_MS: '0',
         ...options.env,
         PORT: String(port),
+        METRICS_PORT: String(metricsPort),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -174,6 +180,7 @@ export async function startServerProcess(options: ServerProcessOptions): Promise
     name,
     port,
     baseUrl,
+    metricsPort,
     pid: child.pid ?? -1,
     output: () => output,
     alive,

@@ -74,6 +74,7 @@ export interface TestDatabase {
 export function testConfig(dbName: string, overrides: Partial<Config> = {}): Config {
   return {
     port: 0,
+    metricsPort: 0,
     logLevel: 'error',
     db: { ...TEST_DB, name: dbName, poolMax: 5 },
     redis: { ...TEST_REDIS, password: '' },

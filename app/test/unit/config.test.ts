@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig, loadMigrationDatabaseConfig } from '../../src/config';
 
 const BASE = {
   DB_HOST: 'memo-mariadb',
@@ -23,6 +23,7 @@ describe('loadConfig', () => {
     const config = loadConfig(BASE);
     expect(config).toEqual({
       port: 3000,
+      metricsPort: 9464,
       logLevel: 'info',
       db: { host: 'memo-mariadb', port: 3306, name: 'memos', user: 'memo', password: 's3cret', poolMax: 10 },
       redis: { host: 'memo-redis', port: 6379, password: '' },
@@ -39,6 +40,7 @@ describe('loadConfig', () => {
     const config = loadConfig({
       ...BASE,
       PORT: '8080',
+      METRICS_PORT: '9100',
       LOG_LEVEL: 'DEBUG',
       DB_PORT: '3307',
       DB_NAME: 'memo_prod',
@@ -54,6 +56,7 @@ describe('loadConfig', () => {
       SHUTDOWN_DELAY_MS: '0',
     });
     expect(config.port).toBe(8080);
+    expect(config.metricsPort).toBe(9100);
     expect(config.logLevel).toBe('debug');
     expect(config.db).toEqual({
       host: 'memo-mariadb',
@@ -97,6 +100,8 @@ describe('loadConfig', () => {
   it.each([
     ['PORT', 'abc', 'integer from 1 to 65535'],
     ['PORT', '70000', 'integer from 1 to 65535'],
+    ['METRICS_PORT', '0', 'integer from 1 to 65535'],
+    ['METRICS_PORT', '3000', 'must differ from PORT (3000)'],
     ['LOG_LEVEL', 'verbose', 'one of debug, info, warn, error'],
     ['DB_HOST', 'bad host!', 'host name or IP address'],
     ['DB_PORT', '-1', 'integer from 1 to 65535'],
@@ -182,5 +187,40 @@ describe('loadConfig', () => {
       expect(err.variable).toBe(name);
       expect(err.message).toContain(expected);
     });
+  });
+});
+
+describe('loadMigrationDatabaseConfig', () => {
+  const MIGRATION = {
+    DB_HOST: 'memo-mariadb',
+    DB_MIGRATION_USER: 'memo_migrator',
+    DB_MIGRATION_PASSWORD: 'ddl secret ',
+  };
+
+  it('when the migration account is set, then it logs in with that account, password verbatim', () => {
+    expect(loadMigrationDatabaseConfig({ ...MIGRATION, DB_PORT: '3307', DB_POOL_MAX: '2' })).toEqual({
+      host: 'memo-mariadb',
+      port: 3307,
+      name: 'memos',
+      user: 'memo_migrator',
+      password: 'ddl secret ',
+      poolMax: 2,
+    });
+  });
+
+  it("when only the API's account is set, then it refuses to migrate with it and names the missing variable", () => {
+    const apiOnly = { DB_HOST: 'memo-mariadb', DB_USER: 'memo', DB_PASSWORD: 's3cret' };
+    expect(() => loadMigrationDatabaseConfig(apiOnly)).toThrow(
+      new ConfigError('DB_MIGRATION_USER', 'is required but not set'),
+    );
+    expect(() => loadMigrationDatabaseConfig({ ...apiOnly, DB_MIGRATION_USER: 'memo_migrator' })).toThrow(
+      new ConfigError('DB_MIGRATION_PASSWORD', 'is required but not set'),
+    );
+  });
+
+  it('when the API loads its config, then it never reads the migration account', () => {
+    const config = loadConfig({ ...BASE, DB_MIGRATION_USER: 'memo_migrator', DB_MIGRATION_PASSWORD: 'x' });
+    expect(config.db.user).toBe('memo');
+    expect(JSON.stringify(config)).not.toContain('memo_migrator');
   });
 });

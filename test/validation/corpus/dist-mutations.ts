@@ -46,10 +46,11 @@ export const DIST_MUTATIONS: readonly DistMutation[] = [
     when: 'a container port name is longer than 15 characters',
     profile: 'kind',
     mutate: (set) => {
+      let index = -1;
       set.mutate('Deployment', 'memo-api', (o) => {
-        apiContainer(o).ports.push({ name: 'metrics-exporter-http', containerPort: 9999 });
+        index = apiContainer(o).ports.push({ name: 'metrics-exporter-http', containerPort: 9999 }) - 1;
       });
-      return { rule: 'API-PORTS', ...API, path: 'spec.template.spec.containers[0].ports[1].name' };
+      return { rule: 'API-PORTS', ...API, path: `spec.template.spec.containers[0].ports[${index}].name` };
     },
   },
   {
