@@ -19,8 +19,21 @@ import { docsRoutes } from './openapi';
 import { createRedisGate } from './redis';
 
 export interface AppDeps {
-  readonly config: Pick<Config, 'corsOrigins' | 'rateLimitPerMinute' | 'cacheTtlSeconds' | 'db'>;
+  readonly config: Pick<
+    Config,
+    | 'corsOrigins'
+    | 'rateLimitPerMinute'
+    | 'rateLimitSearchPerMinute'
+    | 'trustedProxyCidrs'
+    | 'cacheTtlSeconds'
+    | 'db'
+  >;
   readonly db: Knex;
+  /**
+   * A connection of its own for readiness, so a pool busy with slow requests cannot fail it.
+   * @default db
+   */
+  readonly readinessDb?: Knex;
   readonly redis: Redis;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -35,14 +48,14 @@ export interface AppDeps {
 /** Builds the Koa application without listening, so tests drive it through supertest. */
 export function createApp(deps: AppDeps): Koa<RequestState> {
   const { config, db, logger, metrics } = deps;
-  // Behind exactly one proxy (the ingress), the last X-Forwarded-For entry is the one it added:
-  // earlier entries are client-controlled and must not choose the rate-limit bucket.
-  const app = new Koa<RequestState>({ proxy: true, maxIpsCount: 1 });
+  // X-Forwarded-* are believed only from the configured proxy ranges, and only the rate limiter
+  // needs the client's address (http/addresses.ts): Koa itself trusts none of them.
+  const app = new Koa<RequestState>({ proxy: false });
   const gate = createRedisGate(deps.redis, logger);
   const cache = createMemoCache({ redis: gate, ttlSeconds: config.cacheTtlSeconds, logger, metrics });
   const service = createMemoService({ db, cache, events: deps.events ?? createOutboxEvents(), logger });
   const health = createHealth({
-    db,
+    db: deps.readinessDb ?? db,
     redis: deps.redis,
     kafkaHealth: deps.kafkaHealth,
     isShuttingDown: deps.isShuttingDown ?? (() => false),
@@ -67,7 +80,14 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
     app.use(methodNotAllowed(router));
   }
   // Probes, scrapes and docs are not rate limited: only the API behind them is.
-  const limited = rateLimit({ redis: gate, perMinute: config.rateLimitPerMinute, metrics, logger });
+  const limited = rateLimit({
+    redis: gate,
+    perMinute: config.rateLimitPerMinute,
+    searchPerMinute: config.rateLimitSearchPerMinute,
+    trustedProxyCidrs: config.trustedProxyCidrs,
+    metrics,
+    logger,
+  });
   app.use(async (ctx, next) => (ctx.path.startsWith('/api/') ? limited(ctx, next) : next()));
   app.use(api.routes());
   app.use(methodNotAllowed(api));

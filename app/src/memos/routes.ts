@@ -2,7 +2,15 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { readJsonBody } from '../http/body';
 import type { Memo } from './repository';
-import { parseId, parseListQuery, parseMemoInput, parseMemoPatch, parseVersionHeader } from './schema';
+import {
+  ifNoneMatchHolds,
+  parseId,
+  parseIfMatch,
+  parseListQuery,
+  parseMemoInput,
+  parseMemoPatch,
+  parseTagQuery,
+} from './schema';
 import type { MemoService } from './service';
 
 const etag = (memo: Memo): string => `"${memo.version}"`;
@@ -34,11 +42,7 @@ export function memoRoutes(service: MemoService): Router {
   router.get('/memos/:id', async (ctx) => {
     const id = parseId(ctx.params.id);
     const memo = await service.get(id);
-    const known = ctx.get('If-None-Match');
-    if (
-      known !== '' &&
-      known.split(',').some((t) => t.trim().replace(/^W\//, '') === etag(memo) || t.trim() === '*')
-    ) {
+    if (ifNoneMatchHolds(ctx.get('If-None-Match'), memo.version)) {
       ctx.status = 304;
       ctx.set('ETag', etag(memo));
       return;
@@ -48,27 +52,27 @@ export function memoRoutes(service: MemoService): Router {
 
   router.put('/memos/:id', async (ctx) => {
     const id = parseId(ctx.params.id);
-    const expected = parseVersionHeader('If-Match', ctx.get('If-Match'));
+    const expected = parseIfMatch(ctx.get('If-Match'));
     const input = parseMemoInput(await readJsonBody(ctx));
     sendMemo(ctx, await service.replace(id, input, expected));
   });
 
   router.patch('/memos/:id', async (ctx) => {
     const id = parseId(ctx.params.id);
-    const expected = parseVersionHeader('If-Match', ctx.get('If-Match'));
+    const expected = parseIfMatch(ctx.get('If-Match'));
     const patch = parseMemoPatch(await readJsonBody(ctx));
     sendMemo(ctx, await service.patch(id, patch, expected));
   });
 
   router.delete('/memos/:id', async (ctx) => {
     const id = parseId(ctx.params.id);
-    await service.remove(id, parseVersionHeader('If-Match', ctx.get('If-Match')));
+    await service.remove(id, parseIfMatch(ctx.get('If-Match')));
     ctx.status = 204;
   });
 
   router.get('/tags', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { items: await service.tags() };
+    ctx.body = await service.tags(parseTagQuery(ctx.query));
   });
 
   return router;

@@ -82,6 +82,10 @@ export function testConfig(dbName: string, overrides: Partial<Config> = {}): Con
     rateLimitPerMinute: 0,
     corsOrigins: [],
     shutdownDelayMs: 0,
+    dbStatementTimeoutMs: 2000,
+    rateLimitSearchPerMinute: 0,
+    trustedProxyCidrs: [],
+    cacheKeyPrefix: `memo-test:${dbName}`,
     ...overrides,
   };
 }
