@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { isIP } from 'net';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
@@ -152,6 +153,31 @@ export interface MemoApiProps {
    */
   readonly rateLimitPerMinute?: number;
   /**
+   * Searches (`GET /api/memos?q=`) per minute per client before 429 (RATE_LIMIT_SEARCH_PER_MINUTE),
+   * counted besides rateLimitPerMinute; 0 gives searches no budget of their own.
+   * @default 30
+   */
+  readonly rateLimitSearchPerMinute?: number;
+  /**
+   * CIDR ranges of the proxies (the ingress controller's pods) whose X-Forwarded-For the API
+   * believes (TRUSTED_PROXY_CIDRS); the right-most address outside them is the client. Empty: the
+   * socket peer is the client, so everything through the Ingress shares one rate-limit bucket.
+   * @default - none
+   */
+  readonly trustedProxyCidrs?: readonly string[];
+  /**
+   * The longest one database statement of the API may run, in milliseconds
+   * (DB_STATEMENT_TIMEOUT_MS, MariaDB max_statement_time); the request then gets a 503.
+   * @default 2000
+   */
+  readonly dbStatementTimeoutMs?: number;
+  /**
+   * Prefix of every Redis key the API writes (CACHE_KEY_PREFIX), so stacks sharing one Redis
+   * never serve each other's memos.
+   * @default - "memo:" and the database's Service, port and name (the data the cache mirrors)
+   */
+  readonly cacheKeyPrefix?: string;
+  /**
    * Allowed CORS origins (CORS_ORIGINS), e.g. `["https://memo.example.com"]`.
    * @default - none: cross-origin requests get no CORS headers
    */
@@ -236,6 +262,9 @@ export class MemoApi extends Construct implements IMonitored {
     const dbPoolMax = props.dbPoolMax ?? 10;
     const cacheTtlSeconds = props.cacheTtlSeconds ?? 300;
     const rateLimitPerMinute = props.rateLimitPerMinute ?? 100;
+    const rateLimitSearchPerMinute = props.rateLimitSearchPerMinute ?? 30;
+    const dbStatementTimeoutMs = props.dbStatementTimeoutMs ?? 2000;
+    const trustedProxyCidrs = props.trustedProxyCidrs ?? [];
 
     validateName('name', this.name);
     requireNamespace(OWNER, 'namespace', this.namespace);
@@ -245,6 +274,23 @@ export class MemoApi extends Construct implements IMonitored {
     positiveInteger('dbPoolMax', dbPoolMax);
     positiveInteger('cacheTtlSeconds', cacheTtlSeconds);
     nonNegativeInteger('rateLimitPerMinute', rateLimitPerMinute);
+    nonNegativeInteger('rateLimitSearchPerMinute', rateLimitSearchPerMinute);
+    if (
+      !Number.isInteger(dbStatementTimeoutMs) ||
+      dbStatementTimeoutMs < 100 ||
+      dbStatementTimeoutMs > 600_000
+    ) {
+      throw new Error(
+        `MemoApi: dbStatementTimeoutMs must be an integer from 100 to 600000 (milliseconds), got ${dbStatementTimeoutMs}`,
+      );
+    }
+    for (const cidr of trustedProxyCidrs) {
+      if (!isCidr(cidr)) {
+        throw new Error(
+          `MemoApi: trustedProxyCidrs entry "${cidr}" is not a CIDR range like 10.244.0.0/16 or fd00::/8`,
+        );
+      }
+    }
     nonNegativeInteger('shutdownDelayMs', shutdownDelayMs);
     nonNegativeInteger('preStopDelaySeconds', preStopDelaySeconds);
     positiveInteger('drainSeconds', drainSeconds);
@@ -285,6 +331,16 @@ export class MemoApi extends Construct implements IMonitored {
     }
     requireServiceEndpoint(OWNER, 'database', props.database);
     requireSecretKeyRef(OWNER, 'database.passwordSecret', props.database.passwordSecret);
+    // The database's Service names the data the cache mirrors: unique per cluster, and shared
+    // by every API of that database, whose writes must then invalidate each other's entries.
+    const cacheKeyPrefix =
+      props.cacheKeyPrefix ??
+      `memo:${props.database.host}.${props.database.namespace}.svc:${props.database.port}/${props.database.databaseName}`;
+    if (!/^[A-Za-z0-9._:/-]{1,200}$/.test(cacheKeyPrefix)) {
+      throw new Error(
+        `MemoApi: cacheKeyPrefix must be 1-200 of letters, digits and . _ : / -, got '${cacheKeyPrefix}'`,
+      );
+    }
     requireServiceEndpoint(OWNER, 'cache', props.cache);
     requireSecretKeyRef(OWNER, 'cache.passwordSecret', props.cache.passwordSecret);
     requireServiceEndpoint(OWNER, 'events', props.events);
@@ -341,9 +397,14 @@ export class MemoApi extends Construct implements IMonitored {
     // to connect. Ten are left for the exporter, probes, backups and an administrator.
     const maxConnections = (props.database as { readonly maxConnections?: number }).maxConnections;
     const peakReplicas = this.autoscaling?.maxReplicas ?? this.replicas;
-    if (maxConnections !== undefined && peakReplicas * dbPoolMax > maxConnections - DB_RESERVED_CONNECTIONS) {
+    // Each replica also holds one connection of its own for readiness (app/src/server.ts).
+    const perReplica = dbPoolMax + 1;
+    if (
+      maxConnections !== undefined &&
+      peakReplicas * perReplica > maxConnections - DB_RESERVED_CONNECTIONS
+    ) {
       throw new Error(
-        `MemoApi: dbPoolMax (${dbPoolMax}) x ${this.autoscaling ? 'autoscaling.maxReplicas' : 'replicas'} (${peakReplicas}) must be at most the database's maxConnections (${maxConnections}) minus ${DB_RESERVED_CONNECTIONS}, got ${peakReplicas * dbPoolMax}`,
+        `MemoApi: (dbPoolMax (${dbPoolMax}) + 1 readiness connection) x ${this.autoscaling ? 'autoscaling.maxReplicas' : 'replicas'} (${peakReplicas}) must be at most the database's maxConnections (${maxConnections}) minus ${DB_RESERVED_CONNECTIONS}, got ${peakReplicas * perReplica}`,
       );
     }
     // Kubernetes sends SIGKILL at the end of the grace period, which starts before preStop runs.
@@ -376,6 +437,10 @@ export class MemoApi extends Construct implements IMonitored {
       KAFKA_TOPIC: kafkaTopic,
       KAFKA_CLIENT_ID: kafkaClientId,
       RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute),
+      RATE_LIMIT_SEARCH_PER_MINUTE: String(rateLimitSearchPerMinute),
+      TRUSTED_PROXY_CIDRS: trustedProxyCidrs.join(','),
+      DB_STATEMENT_TIMEOUT_MS: String(dbStatementTimeoutMs),
+      CACHE_KEY_PREFIX: cacheKeyPrefix,
       CORS_ORIGINS: (props.corsOrigins ?? []).join(','),
       SHUTDOWN_DELAY_MS: String(shutdownDelayMs),
     };
@@ -765,6 +830,15 @@ function validateName(prop: string, value: string): void {
   if (!/^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$/.test(value)) {
     throw new Error(`MemoApi: ${prop} must be a DNS label of at most 50 characters, got "${value}"`);
   }
+}
+
+/** An IPv4 or IPv6 address with an optional /prefix within its family's width. */
+function isCidr(text: string): boolean {
+  const [address, prefix, extra] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 function positiveInteger(prop: string, value: number): void {

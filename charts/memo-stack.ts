@@ -119,6 +119,7 @@ export class MemoStack extends Chart {
       ingressClassName: profile.ingressClassName,
       host: profile.ingressHost,
       clusterIssuer: profile.tlsClusterIssuer,
+      trustedProxyCidrs: profile.api.trustedProxyCidrs,
     });
 
     this.monitoring = new MonitoringStack(this, 'monitoring', {

@@ -44,6 +44,12 @@ export interface Profile {
   readonly api: {
     readonly replicas: number;
     readonly resources: ResourcePreset;
+    /**
+     * Where the ingress controller's pods get their addresses: X-Forwarded-For is believed only
+     * from peers inside these ranges (TRUSTED_PROXY_CIDRS). Only as safe as the API's
+     * NetworkPolicy, which must admit nothing else in these ranges to the API port.
+     */
+    readonly trustedProxyCidrs: readonly string[];
     /** HorizontalPodAutoscaler bounds; `undefined` means a fixed replica count. */
     readonly autoscaling?: {
       readonly minReplicas: number;
@@ -94,6 +100,8 @@ export const KIND: Profile = {
   name: 'kind',
   storageClassName: 'standard',
   ingressClassName: 'nginx',
+  // kind's default pod subnet, where ingress-nginx's pods run.
+  api: { ...localBase.api, trustedProxyCidrs: ['10.244.0.0/16'] },
 };
 
 export const K3D: Profile = {
@@ -101,6 +109,8 @@ export const K3D: Profile = {
   name: 'k3d',
   storageClassName: 'local-path',
   ingressClassName: 'traefik',
+  // k3s's default cluster CIDR, where Traefik's pods run.
+  api: { ...localBase.api, trustedProxyCidrs: ['10.42.0.0/16'] },
 };
 
 /** The cloud profile's image until a real registry is named; main.ts warns while it is in use. */
@@ -120,6 +130,9 @@ export const CLOUD: Profile = {
   api: {
     replicas: 3,
     resources: ResourcePreset.MEDIUM,
+    // The private ranges a cloud cluster's pod network is carved from; narrow this to the
+    // cluster's pod CIDR (README, "Client addresses behind the Ingress").
+    trustedProxyCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
     autoscaling: { minReplicas: 3, maxReplicas: 10, cpuUtilizationPercent: 70, memoryUtilizationPercent: 80 },
   },
   mariadb: { replicas: 2, resources: ResourcePreset.LARGE, storageGiB: 50 },
