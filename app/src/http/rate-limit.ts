@@ -25,7 +25,7 @@ export interface RateLimitOptions {
  * Anyone else by address (IPv6 by /64). The subject is hashed: it is the issuer's string, of any
  * length and alphabet.
  */
-export function rateLimitSubject(ctx: Context, trusted: (address: string) => boolean): string {
+function rateLimitSubject(ctx: Context, trusted: (address: string) => boolean): string {
   const principal = (ctx.state as { principal?: { subject?: unknown; issuer?: unknown } }).principal;
   const subject = principal?.subject;
   if (typeof subject === 'string' && subject !== '') {
