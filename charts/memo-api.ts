@@ -1,4 +1,5 @@
 import { createHash } from 'crypto';
+import { isIP } from 'net';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
@@ -159,6 +160,31 @@ export interface MemoApiProps {
    * @default 100
    */
   readonly rateLimitPerMinute?: number;
+  /**
+   * Searches (`GET /api/memos?q=`) per minute per client before 429 (RATE_LIMIT_SEARCH_PER_MINUTE),
+   * counted besides rateLimitPerMinute; 0 gives searches no budget of their own.
+   * @default 30
+   */
+  readonly rateLimitSearchPerMinute?: number;
+  /**
+   * CIDR ranges of the proxies (the ingress controller's pods) whose X-Forwarded-For the API
+   * believes (TRUSTED_PROXY_CIDRS); the right-most address outside them is the client. Empty: the
+   * socket peer is the client, so everything through the Ingress shares one rate-limit bucket.
+   * @default - none
+   */
+  readonly trustedProxyCidrs?: readonly string[];
+  /**
+   * The longest one database statement of the API may run, in milliseconds
+   * (DB_STATEMENT_TIMEOUT_MS, MariaDB max_statement_time); the request then gets a 503.
+   * @default 2000
+   */
+  readonly dbStatementTimeoutMs?: number;
+  /**
+   * Prefix of every Redis key the API writes (CACHE_KEY_PREFIX), so stacks sharing one Redis
+   * never serve each other's memos.
+   * @default - "memo:" and the database's Service, port and name (the data the cache mirrors)
+   */
+  readonly cacheKeyPrefix?: string;
   /**
    * Allowed CORS origins (CORS_ORIGINS), e.g. `["https://memo.example.com"]`.
    * @default - none: cross-origin requests get no CORS headers
@@ -324,6 +350,9 @@ export class MemoApi extends Construct implements IMonitored {
     const dbPoolMax = props.dbPoolMax ?? 10;
     const cacheTtlSeconds = props.cacheTtlSeconds ?? 300;
     const rateLimitPerMinute = props.rateLimitPerMinute ?? 100;
+    const rateLimitSearchPerMinute = props.rateLimitSearchPerMinute ?? 30;
+    const dbStatementTimeoutMs = props.dbStatementTimeoutMs ?? 2000;
+    const trustedProxyCidrs = props.trustedProxyCidrs ?? [];
 
     validateName('name', this.name);
     requireNamespace(OWNER, 'namespace', this.namespace);
@@ -333,6 +362,23 @@ export class MemoApi extends Construct implements IMonitored {
     positiveInteger('dbPoolMax', dbPoolMax);
     positiveInteger('cacheTtlSeconds', cacheTtlSeconds);
     nonNegativeInteger('rateLimitPerMinute', rateLimitPerMinute);
+    nonNegativeInteger('rateLimitSearchPerMinute', rateLimitSearchPerMinute);
+    if (
+      !Number.isInteger(dbStatementTimeoutMs) ||
+      dbStatementTimeoutMs < 100 ||
+      dbStatementTimeoutMs > 600_000
+    ) {
+      throw new Error(
+        `MemoApi: dbStatementTimeoutMs must be an integer from 100 to 600000 (milliseconds), got ${dbStatementTimeoutMs}`,
+      );
+    }
+    for (const cidr of trustedProxyCidrs) {
+      if (!isCidr(cidr)) {
+        throw new Error(
+          `MemoApi: trustedProxyCidrs entry "${cidr}" is not a CIDR range like 10.244.0.0/16 or fd00::/8`,
+        );
+      }
+    }
     nonNegativeInteger('shutdownDelayMs', shutdownDelayMs);
     nonNegativeInteger('preStopDelaySeconds', preStopDelaySeconds);
     positiveInteger('drainSeconds', drainSeconds);
@@ -379,6 +425,16 @@ export class MemoApi extends Construct implements IMonitored {
     if (props.database.migrationUsername === props.database.username) {
       throw new Error(
         `MemoApi: database.migrationUsername must differ from database.username (the API's account must not be able to change the schema), got '${props.database.migrationUsername}' for both`,
+      );
+    }
+    // The database's Service names the data the cache mirrors: unique per cluster, and shared
+    // by every API of that database, whose writes must then invalidate each other's entries.
+    const cacheKeyPrefix =
+      props.cacheKeyPrefix ??
+      `memo:${props.database.host}.${props.database.namespace}.svc:${props.database.port}/${props.database.databaseName}`;
+    if (!/^[A-Za-z0-9._:/-]{1,200}$/.test(cacheKeyPrefix)) {
+      throw new Error(
+        `MemoApi: cacheKeyPrefix must be 1-200 of letters, digits and . _ : / -, got '${cacheKeyPrefix}'`,
       );
     }
     requireServiceEndpoint(OWNER, 'cache', props.cache);
@@ -438,9 +494,14 @@ export class MemoApi extends Construct implements IMonitored {
     // to connect. Ten are left for the exporter, probes, backups and an administrator.
     const maxConnections = (props.database as { readonly maxConnections?: number }).maxConnections;
     const peakReplicas = this.autoscaling?.maxReplicas ?? this.replicas;
-    if (maxConnections !== undefined && peakReplicas * dbPoolMax > maxConnections - DB_RESERVED_CONNECTIONS) {
+    // Each replica also holds one connection of its own for readiness (app/src/server.ts).
+    const perReplica = dbPoolMax + 1;
+    if (
+      maxConnections !== undefined &&
+      peakReplicas * perReplica > maxConnections - DB_RESERVED_CONNECTIONS
+    ) {
       throw new Error(
-        `MemoApi: dbPoolMax (${dbPoolMax}) x ${this.autoscaling ? 'autoscaling.maxReplicas' : 'replicas'} (${peakReplicas}) must be at most the database's maxConnections (${maxConnections}) minus ${DB_RESERVED_CONNECTIONS}, got ${peakReplicas * dbPoolMax}`,
+        `MemoApi: (dbPoolMax (${dbPoolMax}) + 1 readiness connection) x ${this.autoscaling ? 'autoscaling.maxReplicas' : 'replicas'} (${peakReplicas}) must be at most the database's maxConnections (${maxConnections}) minus ${DB_RESERVED_CONNECTIONS}, got ${peakReplicas * perReplica}`,
       );
     }
     // Kubernetes sends SIGKILL at the end of the grace period, which starts before preStop runs.
@@ -474,6 +535,10 @@ export class MemoApi extends Construct implements IMonitored {
       KAFKA_TOPIC: kafkaTopic,
       KAFKA_CLIENT_ID: kafkaClientId,
       RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute),
+      RATE_LIMIT_SEARCH_PER_MINUTE: String(rateLimitSearchPerMinute),
+      TRUSTED_PROXY_CIDRS: trustedProxyCidrs.join(','),
+      DB_STATEMENT_TIMEOUT_MS: String(dbStatementTimeoutMs),
+      CACHE_KEY_PREFIX: cacheKeyPrefix,
       CORS_ORIGINS: (props.corsOrigins ?? []).join(','),
       SHUTDOWN_DELAY_MS: String(shutdownDelayMs),
       // Empty values are "unset" for the app: without an issuer, writes are anonymous.
@@ -924,6 +989,15 @@ function validateName(prop: string, value: string): void {
   }
 }
 
+/** An IPv4 or IPv6 address with a /prefix within its family's width (optional unless `prefixRequired`). */
+function isCidr(text: string, prefixRequired = false): boolean {
+  const [address, prefix, extra] = text.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return !prefixRequired;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 function positiveInteger(prop: string, value: number): void {
   if (!Number.isInteger(value) || value < 1) {
     throw new Error(`MemoApi: ${prop} must be a positive integer, got ${value}`);
@@ -1029,7 +1103,8 @@ function validateAuth(props: MemoApiProps): ValidatedAuth | undefined {
     );
   }
   for (const cidr of props.oidcEgressCidrs ?? []) {
-    if (!isCidr(cidr))
+    // A NetworkPolicy ipBlock takes CIDR notation only.
+    if (!isCidr(cidr, true))
       throw new Error(
         `MemoApi: oidcEgressCidrs entries must be CIDRs like 10.20.0.0/16 or 2001:db8::/32, got '${cidr}'`,
       );
@@ -1047,11 +1122,4 @@ function validateAuth(props: MemoApiProps): ValidatedAuth | undefined {
     port,
     egressCidrs: props.oidcEgressCidrs,
   };
-}
-
-function isCidr(value: string): boolean {
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
-  if (v4) return v4.slice(1, 5).every((o) => Number(o) <= 255) && Number(v4[5]) <= 32;
-  const v6 = /^([0-9a-f:]+)\/(\d{1,3})$/i.exec(value);
-  return v6 !== null && v6[1].includes(':') && (v6[1].match(/::/g) ?? []).length <= 1 && Number(v6[2]) <= 128;
 }

@@ -126,6 +126,7 @@ export class MemoStack extends Chart {
       ingressControllerNamespace: profile.ingressControllerNamespace,
       host: profile.ingressHost,
       clusterIssuer: profile.tlsClusterIssuer,
+      trustedProxyCidrs: profile.api.trustedProxyCidrs,
     });
 
     this.monitoring = new MonitoringStack(this, 'monitoring', {

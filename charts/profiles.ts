@@ -49,6 +49,12 @@ export interface Profile {
   readonly api: {
     readonly replicas: number;
     readonly resources: ResourcePreset;
+    /**
+     * Where the ingress controller's pods get their addresses: X-Forwarded-For is believed only
+     * from peers inside these ranges (TRUSTED_PROXY_CIDRS). Only as safe as the API's
+     * NetworkPolicy, which must admit nothing else in these ranges to the API port.
+     */
+    readonly trustedProxyCidrs: readonly string[];
     /** HorizontalPodAutoscaler bounds; `undefined` means a fixed replica count. */
     readonly autoscaling?: {
       readonly minReplicas: number;
@@ -112,6 +118,8 @@ export const KIND: Profile = {
   ingressClassName: 'nginx',
   // ingress-nginx's kind manifest (README, "Quick start: kind") installs it in its own namespace.
   ingressControllerNamespace: 'ingress-nginx',
+  // kind's default pod subnet, where ingress-nginx's pods run.
+  api: { ...localBase.api, trustedProxyCidrs: ['10.244.0.0/16'] },
 };
 
 export const K3D: Profile = {
@@ -121,6 +129,8 @@ export const K3D: Profile = {
   ingressClassName: 'traefik',
   // k3s deploys its bundled Traefik into kube-system.
   ingressControllerNamespace: 'kube-system',
+  // k3s's default cluster CIDR, where Traefik's pods run.
+  api: { ...localBase.api, trustedProxyCidrs: ['10.42.0.0/16'] },
 };
 
 /** The cloud profile's image until a real registry is named; main.ts warns while it is in use. */
@@ -149,6 +159,9 @@ export const CLOUD: Profile = {
   api: {
     replicas: 3,
     resources: ResourcePreset.MEDIUM,
+    // The private ranges a cloud cluster's pod network is carved from; narrow this to the
+    // cluster's pod CIDR (README, "Client addresses behind the Ingress").
+    trustedProxyCidrs: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
     autoscaling: { minReplicas: 3, maxReplicas: 10, cpuUtilizationPercent: 70, memoryUtilizationPercent: 80 },
     oidc: { issuerUrl: CLOUD_OIDC_ISSUER_PLACEHOLDER, audience: 'memo-api', adminRole: 'memo-admin' },
   },

@@ -20,9 +20,22 @@ import { docsRoutes } from './openapi';
 import { createRedisGate } from './redis';
 
 export interface AppDeps {
-  readonly config: Pick<Config, 'corsOrigins' | 'rateLimitPerMinute' | 'cacheTtlSeconds' | 'db'> &
+  readonly config: Pick<
+    Config,
+    | 'corsOrigins'
+    | 'rateLimitPerMinute'
+    | 'rateLimitSearchPerMinute'
+    | 'trustedProxyCidrs'
+    | 'cacheTtlSeconds'
+    | 'db'
+  > &
     Partial<Pick<Config, 'auth'>>;
   readonly db: Knex;
+  /**
+   * A connection of its own for readiness, so a pool busy with slow requests cannot fail it.
+   * @default db
+   */
+  readonly readinessDb?: Knex;
   readonly redis: Redis;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -39,9 +52,9 @@ export interface AppDeps {
 /** Builds the Koa application without listening, so tests drive it through supertest. */
 export function createApp(deps: AppDeps): Koa<RequestState> {
   const { config, db, logger, metrics } = deps;
-  // Behind exactly one proxy (the ingress), the last X-Forwarded-For entry is the one it added:
-  // earlier entries are client-controlled and must not choose the rate-limit bucket.
-  const app = new Koa<RequestState>({ proxy: true, maxIpsCount: 1 });
+  // X-Forwarded-* are believed only from the configured proxy ranges, and only the rate limiter
+  // needs the client's address (http/addresses.ts): Koa itself trusts none of them.
+  const app = new Koa<RequestState>({ proxy: false });
   const gate = createRedisGate(deps.redis, logger);
   const cache = createMemoCache({ redis: gate, ttlSeconds: config.cacheTtlSeconds, logger, metrics });
   const auth = deps.auth ?? (config.auth ? createAuth(config.auth, logger) : undefined);
@@ -58,7 +71,7 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
     ownership: auth !== undefined,
   });
   const health = createHealth({
-    db,
+    db: deps.readinessDb ?? db,
     redis: deps.redis,
     kafkaHealth: deps.kafkaHealth,
     isShuttingDown: deps.isShuttingDown ?? (() => false),
@@ -85,7 +98,14 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
     app.use(async (ctx, next) => (ctx.path.startsWith('/api/') ? authenticated(ctx, next) : next()));
   }
   // Probes and docs are not rate limited: only the API behind them is.
-  const limited = rateLimit({ redis: gate, perMinute: config.rateLimitPerMinute, metrics, logger });
+  const limited = rateLimit({
+    redis: gate,
+    perMinute: config.rateLimitPerMinute,
+    searchPerMinute: config.rateLimitSearchPerMinute,
+    trustedProxyCidrs: config.trustedProxyCidrs,
+    metrics,
+    logger,
+  });
   app.use(async (ctx, next) => (ctx.path.startsWith('/api/') ? limited(ctx, next) : next()));
   app.use(api.routes());
   app.use(methodNotAllowed(api));

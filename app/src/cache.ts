@@ -39,9 +39,9 @@ export const cacheKey = (id: number): string => `memo:${id}`;
  */
 export const TOMBSTONE_TTL_SECONDS = 60;
 /**
- * A load that took longer than this is served but not written back: there is no statement
- * timeout on the database, and a row read this long ago may predate a tombstone that has
- * since expired.
+ * A load that took longer than this is served but not written back: a row read this long ago
+ * may predate a tombstone that has since expired. DB_STATEMENT_TIMEOUT_MS bounds each statement
+ * of a load, not the pool wait before it, so the load as a whole still needs its own bound.
  */
 export const LOAD_MAX_AGE_MS = 10_000;
 

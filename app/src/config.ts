@@ -4,6 +4,8 @@
  * names the variable, so a bad Deployment fails loudly instead of half-working.
  */
 
+import { parseCidr } from './http/addresses';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface DatabaseConfig {
@@ -59,6 +61,14 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   readonly shutdownDelayMs: number;
   readonly auth: AuthConfig | undefined;
+  /** MariaDB max_statement_time of every API session, in milliseconds. */
+  readonly dbStatementTimeoutMs: number;
+  /** Searches (GET /api/memos?q=) per minute per client, on top of the general budget; 0: no own budget. */
+  readonly rateLimitSearchPerMinute: number;
+  /** Proxies whose X-Forwarded-For is believed, as CIDR ranges; empty: the socket peer is the client. */
+  readonly trustedProxyCidrs: readonly string[];
+  /** Prepended (with ":") to every Redis key, so stacks sharing one Redis never share entries. */
+  readonly cacheKeyPrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -141,6 +151,22 @@ function origins(env: Env, name: string): string[] {
     }
     if (url.origin !== origin) {
       throw new ConfigError(name, `expected a bare origin (scheme://host[:port]), got "${origin}"`);
+    }
+  }
+  return list;
+}
+
+/** CIDR ranges like 10.0.0.0/8 or fd00::/8 (a bare address is its own /32 or /128). */
+function cidrs(env: Env, name: string): string[] {
+  const value = raw(env, name);
+  if (value === undefined) return [];
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const entry of list) {
+    if (parseCidr(entry) === undefined) {
+      throw new ConfigError(name, `expected CIDR ranges like 10.0.0.0/8 or fd00::/8, got "${entry}"`);
     }
   }
   return list;
@@ -280,11 +306,12 @@ export function loadConfig(env: Env = process.env): Config {
       `must differ from PORT (${port}): metrics are kept off the public port`,
     );
   }
+  const db = loadDatabaseConfig(env);
   return {
     port,
     metricsPort,
     logLevel: loadLogLevel(env),
-    db: loadDatabaseConfig(env),
+    db,
     redis: {
       host: hostname(env, 'REDIS_HOST'),
       port: integer(env, 'REDIS_PORT', 6379, 1, 65535),
@@ -301,5 +328,17 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: origins(env, 'CORS_ORIGINS'),
     shutdownDelayMs: integer(env, 'SHUTDOWN_DELAY_MS', 5000, 0, 120_000),
     auth: loadAuthConfig(env),
+    // Below 100 ms ordinary writes of a large memo would fail; above 10 min is no limit at all.
+    dbStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 2000, 100, 600_000),
+    rateLimitSearchPerMinute: integer(env, 'RATE_LIMIT_SEARCH_PER_MINUTE', 30, 0, 1_000_000),
+    trustedProxyCidrs: cidrs(env, 'TRUSTED_PROXY_CIDRS'),
+    // By default the database the cache mirrors: two stacks on one Redis have different databases.
+    cacheKeyPrefix: plainName(
+      env,
+      'CACHE_KEY_PREFIX',
+      `memo:${db.host}:${db.port}/${db.name}`,
+      /^[A-Za-z0-9._:/-]{1,200}$/,
+      'letters, digits and . _ : / - (max 200)',
+    ),
   };
 }

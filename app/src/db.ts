@@ -14,6 +14,20 @@ export interface DbOptions {
   readonly connectTimeoutMs?: number;
   /** Where knex's own warnings go (it would otherwise console.log them). @default silent */
   readonly logger?: Logger;
+  /**
+   * MariaDB max_statement_time of every session of the pool, in milliseconds: a statement that
+   * runs longer is aborted by the server (error 1969) and its connection is free again.
+   * Migrations pass none: DDL on a large table may rightly take minutes.
+   * @default no limit
+   */
+  readonly statementTimeoutMs?: number;
+}
+
+/** MariaDB's error for a statement aborted by max_statement_time (ER_STATEMENT_TIMEOUT). */
+export const ER_STATEMENT_TIMEOUT = 1969;
+
+export function isStatementTimeout(err: unknown): boolean {
+  return (err as { errno?: unknown } | undefined)?.errno === ER_STATEMENT_TIMEOUT;
 }
 
 /**
@@ -21,6 +35,14 @@ export interface DbOptions {
  * mean the same thing whatever the pod's or the server's time zone is.
  */
 export function createDb(config: DatabaseConfig, options: DbOptions = {}): Knex {
+  // Seconds with a fraction: the server variable's unit. Set per session, so it holds for
+  // every statement of the pool (the search's own, the writes' and the probes') with no
+  // statement able to forget it.
+  const sessionSetup =
+    "SET time_zone = '+00:00'" +
+    (options.statementTimeoutMs === undefined
+      ? ''
+      : `, max_statement_time = ${(options.statementTimeoutMs / 1000).toFixed(3)}`);
   return knex({
     client: 'mysql2',
     connection: {
@@ -43,7 +65,7 @@ export function createDb(config: DatabaseConfig, options: DbOptions = {}): Knex 
         conn: { query: (sql: string, cb: (err: Error | null) => void) => void },
         done: (err: Error | null, c: unknown) => void,
       ) {
-        conn.query("SET time_zone = '+00:00'", (err) => done(err, conn));
+        conn.query(sessionSetup, (err) => done(err, conn));
       },
     },
     // A request must not queue behind a dead database for the default 60 s; it fails and the

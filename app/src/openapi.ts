@@ -23,9 +23,11 @@ const ifMatch = (required: boolean) => ({
   name: 'If-Match',
   in: 'header',
   required,
-  description: required
-    ? 'ETag of the version being changed ("3" or *). Missing: 428; stale: 412.'
-    : 'Optional ETag; when given and stale: 412.',
+  description:
+    (required
+      ? 'ETag of the version being changed ("3"), a list of ETags, or * (any current version). Missing: 428. '
+      : 'Optional: ETags or *. ') +
+    'Strong comparison (RFC 9110 13.1.1): a weak or non-matching tag is 412; only a malformed header is 400.',
   schema: { type: 'string', example: '"3"' },
 });
 const etagHeader = { ETag: { description: 'The memo version, quoted', schema: { type: 'string' } } };
@@ -38,10 +40,17 @@ const common = {
     },
   },
   '500': problem('Unexpected server error'),
+  '503': {
+    ...problem('The database is unreachable, or a statement ran past DB_STATEMENT_TIMEOUT_MS'),
+    headers: {
+      'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
+    },
+  },
 };
 const write = {
   '413': problem(`Body larger than ${BODY_LIMIT_BYTES} bytes`),
   '415': problem('Content-Type is not application/json'),
+  '422': problem(`Title and content yield more than ${LIMITS.indexTermsPerMemo} distinct search terms`),
 };
 /** With sign-in on (OIDC_ISSUER_URL), every write needs a bearer token; without it, none does. */
 const signedIn = { security: [{ bearerAuth: [] }] };
@@ -106,7 +115,9 @@ export const openApiDocument = {
             name: 'q',
             in: 'query',
             schema: { type: 'string', maxLength: LIMITS.queryChars },
-            description: 'Search words (prefix match) and Korean/CJK substrings; all must match',
+            description:
+              'Search words (prefix match) and Korean/CJK substrings; all must match. At most ' +
+              `${LIMITS.searchTerms} index terms (each word of 2+ letters is one, a CJK run up to 8): more is a 400.`,
           },
           { name: 'tag', in: 'query', schema: { type: 'string', maxLength: LIMITS.tagChars } },
           { name: 'priority', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 4 } },
@@ -125,7 +136,11 @@ export const openApiDocument = {
           },
         ],
         ...signInOptional,
-        responses: { '200': json('A page of memos', 'MemoPage'), ...common },
+        responses: {
+          '200': json('A page of memos', 'MemoPage'),
+          '422': problem('The search examined too many rows without completing a page: narrow it'),
+          ...common,
+        },
       },
       post: {
         summary: 'Create a memo',
@@ -155,7 +170,14 @@ export const openApiDocument = {
       get: {
         summary: 'Read a memo',
         ...signInOptional,
-        parameters: [{ name: 'If-None-Match', in: 'header', schema: { type: 'string' } }],
+        parameters: [
+          {
+            name: 'If-None-Match',
+            in: 'header',
+            description: 'ETags or *; weak comparison (RFC 9110 13.1.2). A malformed value is ignored.',
+            schema: { type: 'string' },
+          },
+        ],
         responses: {
           '200': { ...json('The memo', 'Memo'), headers: etagHeader },
           '304': { description: 'Not modified (If-None-Match matched)' },
@@ -175,7 +197,7 @@ export const openApiDocument = {
         responses: {
           '200': { ...json('Replaced', 'Memo'), headers: etagHeader },
           '404': problem('No such memo'),
-          '412': problem('If-Match is stale'),
+          '412': problem('If-Match names no current version'),
           '428': problem('If-Match missing'),
           ...common,
           ...write,
@@ -195,7 +217,7 @@ export const openApiDocument = {
         responses: {
           '200': { ...json('Changed', 'Memo'), headers: etagHeader },
           '404': problem('No such memo'),
-          '412': problem('If-Match is stale'),
+          '412': problem('If-Match names no current version'),
           '428': problem('If-Match missing'),
           ...common,
           ...write,
@@ -211,7 +233,7 @@ export const openApiDocument = {
         responses: {
           '204': { description: 'Deleted' },
           '404': problem('No such memo'),
-          '412': problem('If-Match is stale'),
+          '412': problem('If-Match names no current version'),
           ...common,
           ...unauthorized,
           ...forbidden,
@@ -220,9 +242,27 @@ export const openApiDocument = {
     },
     '/api/tags': {
       get: {
-        summary: 'Tags with the number of memos carrying each',
         ...signInOptional,
-        responses: { '200': json('Tag counts', 'TagList'), ...common },
+        summary: 'Tags with the number of memos carrying each, in name order (counts cached up to 10 s)',
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: LIMITS.tagPageMax,
+              default: LIMITS.tagPageDefault,
+            },
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            schema: { type: 'string' },
+            description: 'next_cursor of the previous page',
+          },
+        ],
+        responses: { '200': json('A page of tag counts', 'TagList'), ...common },
       },
     },
     '/health': {
@@ -322,6 +362,7 @@ export const openApiDocument = {
             type: 'array',
             items: { type: 'object', properties: { tag: { type: 'string' }, count: { type: 'integer' } } },
           },
+          next_cursor: { type: 'string', nullable: true, description: 'null on the last page' },
         },
       },
       Health: {

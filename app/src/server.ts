@@ -41,6 +41,9 @@ export interface RunningServer {
   shutdown(signal: string): Promise<void>;
 }
 
+/** Bound of the readiness connection's wait and statement, below the probe's own 1 s check. */
+const READINESS_TIMEOUT_MS = 1000;
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -55,8 +58,14 @@ export async function runServer(
 ): Promise<RunningServer> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = createMetrics();
-  const db = createDb(config.db, { logger });
-  const redis = createRedis(config.redis);
+  const db = createDb(config.db, { logger, statementTimeoutMs: config.dbStatementTimeoutMs });
+  // Readiness has a connection of its own: ten slow requests holding the whole pool must not
+  // make every replica unready at once while CPU stays low (the HPA would never react).
+  const readinessDb = createDb(
+    { ...config.db, poolMax: 1 },
+    { logger, acquireTimeoutMs: READINESS_TIMEOUT_MS, statementTimeoutMs: READINESS_TIMEOUT_MS },
+  );
+  const redis = createRedis(config.redis, { keyPrefix: `${config.cacheKeyPrefix}:` });
   let lastRedisError = '';
   // Without a listener ioredis prints every reconnect failure; log each distinct one once.
   redis.on('error', (err: Error) => {
@@ -75,6 +84,7 @@ export async function runServer(
   const app = createApp({
     config,
     db,
+    readinessDb,
     redis,
     logger,
     metrics,
@@ -139,6 +149,7 @@ export async function runServer(
     auth?.stop();
     await step('events', () => events.stop());
     await step('database', () => db.destroy());
+    await step('readiness database connection', () => readinessDb.destroy());
     await step('redis', async () => {
       if (redis.status === 'ready') await redis.quit();
       else redis.disconnect();

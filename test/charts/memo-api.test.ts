@@ -24,6 +24,10 @@ const CONTRACT_ENV = [
   'KAFKA_TOPIC',
   'KAFKA_CLIENT_ID',
   'RATE_LIMIT_PER_MINUTE',
+  'RATE_LIMIT_SEARCH_PER_MINUTE',
+  'TRUSTED_PROXY_CIDRS',
+  'DB_STATEMENT_TIMEOUT_MS',
+  'CACHE_KEY_PREFIX',
   'CORS_ORIGINS',
   'SHUTDOWN_DELAY_MS',
   'OIDC_ISSUER_URL',
@@ -133,6 +137,10 @@ describe('MemoApi', () => {
       KAFKA_TOPIC: 'memo_events',
       KAFKA_CLIENT_ID: 'memo-api',
       RATE_LIMIT_PER_MINUTE: '100',
+      RATE_LIMIT_SEARCH_PER_MINUTE: '30',
+      TRUSTED_PROXY_CIDRS: '',
+      DB_STATEMENT_TIMEOUT_MS: '2000',
+      CACHE_KEY_PREFIX: 'memo:memo-mariadb.memo.svc:3306/memos',
       CORS_ORIGINS: '',
       SHUTDOWN_DELAY_MS: '5000',
       OIDC_ISSUER_URL: '',
@@ -151,6 +159,40 @@ describe('MemoApi', () => {
         .filter((k) => k !== 'DB_MIGRATION_USER')
         .sort(),
     );
+  });
+
+  test('when the abuse limits are set, then each reaches the ConfigMap as the variable the service reads', () => {
+    const data = find(
+      synth({
+        rateLimitSearchPerMinute: 5,
+        trustedProxyCidrs: ['10.244.0.0/16', 'fd00::/8'],
+        dbStatementTimeoutMs: 750,
+        cacheKeyPrefix: 'memo/blue',
+      }).manifests,
+      'ConfigMap',
+      'memo-api-config',
+    ).data;
+    expect(data).toMatchObject({
+      RATE_LIMIT_SEARCH_PER_MINUTE: '5',
+      TRUSTED_PROXY_CIDRS: '10.244.0.0/16,fd00::/8',
+      DB_STATEMENT_TIMEOUT_MS: '750',
+      CACHE_KEY_PREFIX: 'memo/blue',
+    });
+  });
+
+  test('when two stacks use databases of different namespaces, then their default cache key prefixes differ', () => {
+    const prefixOf = (namespace: string): string => {
+      const chart = Testing.chart();
+      const services = backingServices(chart);
+      const api = new MemoApi(chart, 'api', {
+        ...services,
+        allowAnonymousWrites: true,
+        database: { ...services.database, namespace },
+      });
+      return api.environment.CACHE_KEY_PREFIX as string;
+    };
+    expect(prefixOf('memo-a')).toBe('memo:memo-mariadb.memo-a.svc:3306/memos');
+    expect(prefixOf('memo-a')).not.toBe(prefixOf('memo-b'));
   });
 
   test('when wired, then the passwords are secretKeyRefs to the backing services secrets', () => {

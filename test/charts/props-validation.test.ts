@@ -57,6 +57,10 @@ const MEMO_API_PROPS = {
   kafkaTopic: 'validated',
   kafkaClientId: 'validated',
   rateLimitPerMinute: 'validated',
+  rateLimitSearchPerMinute: 'validated',
+  trustedProxyCidrs: 'validated',
+  dbStatementTimeoutMs: 'validated',
+  cacheKeyPrefix: 'validated',
   corsOrigins: 'validated',
   shutdownDelayMs: 'validated',
   preStopDelaySeconds: 'validated',
@@ -234,6 +238,7 @@ const PROFILE_API = {
   autoscaling: 'validated',
   oidc: 'validated',
   allowAnonymousWrites: 'validated',
+  trustedProxyCidrs: 'validated',
 } as const satisfies Record<keyof Profile['api'], Verdict>;
 const PROFILE_API_OIDC = {
   issuerUrl: 'validated',
@@ -457,9 +462,9 @@ const SUBJECTS: readonly Subject[] = [
       { prop: 'dbPoolMax', bad: 0, good: 1 },
       {
         prop: 'dbPoolMax',
-        bad: 9,
-        good: 8,
-        shows: 'dbPoolMax (9) x replicas (5)',
+        bad: 8,
+        good: 7,
+        shows: '(dbPoolMax (8) + 1 readiness connection) x replicas (5)',
         with: { replicas: 5, database: { ...database, maxConnections: 50 } },
       },
       { prop: 'cacheTtlSeconds', bad: -1, good: 1 },
@@ -467,6 +472,17 @@ const SUBJECTS: readonly Subject[] = [
       { prop: 'kafkaTopic', bad: '..', good: 'x'.repeat(249) },
       { prop: 'kafkaClientId', bad: 'memo api', good: 'memo-api.1' },
       { prop: 'rateLimitPerMinute', bad: -1, good: 0 },
+      { prop: 'rateLimitSearchPerMinute', bad: 1.5, good: 0 },
+      {
+        prop: 'trustedProxyCidrs',
+        bad: ['10.0.0.0/33'],
+        good: ['fd00::/8', '10.0.0.1'],
+        shows: '10.0.0.0/33',
+      },
+      { prop: 'trustedProxyCidrs', bad: ['ingress-nginx'], good: [], shows: 'ingress-nginx' },
+      { prop: 'dbStatementTimeoutMs', bad: 99, good: 100 },
+      { prop: 'dbStatementTimeoutMs', bad: 600_001, good: 600_000 },
+      { prop: 'cacheKeyPrefix', bad: 'two words', good: 'memo/ns-a/memo-api:v1' },
       {
         prop: 'corsOrigins',
         bad: ['memo.example.com'],
@@ -798,6 +814,13 @@ const SUBJECTS: readonly Subject[] = [
       { prop: 'apiImage', bad: 'memo-api:latest', good: 'registry.example.com/memo-api:1.0.0' },
       { prop: 'api.replicas', bad: 0, good: 1, owner: 'MemoApi' },
       {
+        prop: 'api.trustedProxyCidrs',
+        bad: ['10.244.0.0/16', 'pods'],
+        good: ['10.244.0.0/16'],
+        owner: 'MemoApi',
+        shows: 'pods',
+      },
+      {
         prop: 'api.resources',
         bad: lookAlike,
         good: ResourcePreset.NANO,
@@ -806,10 +829,10 @@ const SUBJECTS: readonly Subject[] = [
       },
       {
         prop: 'api.autoscaling.maxReplicas',
-        bad: 12,
-        good: 11,
+        bad: 11,
+        good: 10,
         owner: 'MemoApi',
-        shows: 'dbPoolMax (10) x autoscaling.maxReplicas (12)',
+        shows: '(dbPoolMax (10) + 1 readiness connection) x autoscaling.maxReplicas (11)',
         with: { api: { ...KIND.api, autoscaling: { ...CLOUD.api.autoscaling } } },
       },
       {

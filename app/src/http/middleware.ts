@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { isStatementTimeout } from '../db';
 import { MemoError, MemoErrorKind } from '../memos/errors';
 import { HttpProblem } from './errors';
 
@@ -22,6 +23,8 @@ const DOMAIN_STATUS: Record<MemoErrorKind, { status: number; title: string }> = 
   forbidden: { status: 403, title: 'Forbidden' },
   version_mismatch: { status: 412, title: 'Precondition Failed' },
   version_required: { status: 428, title: 'Precondition Required' },
+  search_too_broad: { status: 422, title: 'Search too broad' },
+  index_too_large: { status: 422, title: 'Memo too large to index' },
 };
 
 const PROBLEM_BASE = 'https://memostack.dev/problems/';
@@ -44,6 +47,13 @@ export function toProblem(err: unknown, instance: string): Problem {
   } else if (err instanceof HttpProblem) {
     ({ status, title, fieldErrors: errors, headers } = err);
     detail = err.message;
+  } else if (isStatementTimeout(err)) {
+    // The server aborted a statement at max_statement_time: a capacity problem of this moment
+    // (the bounded search plans keep a single request well below it), not the client's fault.
+    status = 503;
+    title = 'Service Unavailable';
+    detail = 'The database did not finish this request within its statement time limit; retry shortly.';
+    headers = { 'Retry-After': '5' };
   } else if (isDependencyDown(err)) {
     status = 503;
     title = 'Service Unavailable';

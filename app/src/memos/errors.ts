@@ -8,7 +8,13 @@ export interface FieldError {
 }
 
 export type MemoErrorKind =
-  'validation' | 'not_found' | 'version_mismatch' | 'version_required' | 'forbidden';
+  | 'validation'
+  | 'not_found'
+  | 'version_mismatch'
+  | 'version_required'
+  | 'forbidden'
+  | 'search_too_broad'
+  | 'index_too_large';
 
 export class MemoError extends Error {
   private constructor(
@@ -29,10 +35,26 @@ export class MemoError extends Error {
     return new MemoError('not_found', `Memo ${id} does not exist`);
   }
 
-  static versionMismatch(id: number, expected: number, current: number): MemoError {
+  static versionMismatch(id: number, current: number): MemoError {
     return new MemoError(
       'version_mismatch',
-      `Memo ${id} is at version ${current}, not ${expected}: fetch it again and retry`,
+      `Memo ${id} is at version ${current} (ETag "${current}"), which If-Match does not name: fetch it again and retry`,
+    );
+  }
+
+  static searchTooBroad(rowsExamined: number): MemoError {
+    return new MemoError(
+      'search_too_broad',
+      `The search examined ${rowsExamined} index and memo rows without completing a page: ` +
+        'add words that occur together, a tag or another filter',
+    );
+  }
+
+  static indexTooLarge(terms: number, max: number): MemoError {
+    return new MemoError(
+      'index_too_large',
+      `Title and content yield ${terms} distinct search terms; a memo may have at most ${max}`,
+      [{ field: 'content', message: `yields ${terms} distinct search terms (at most ${max})` }],
     );
   }
 

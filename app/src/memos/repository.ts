@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { planSearch, SearchTerm, tokenize } from '../search/tokenizer';
-import type { ListQuery, MemoInput } from './schema';
+import { MemoError } from './errors';
+import type { ListQuery, MemoInput, TagQuery } from './schema';
 
 /** The signed-in caller a memo belongs to: a subject is unique only within its issuer. */
 export interface MemoOwner {
@@ -90,6 +91,17 @@ export type SearchDriver =
 export const MAX_PREFIX_TOKENS = 8;
 /** A term with fewer estimated postings is matched as one range read (semi-join), not probed. */
 export const SEMI_JOIN_MAX_ROWS = 20_000;
+
+/**
+ * Rows (postings, memos, probes) one search page may examine: MariaDB's LIMIT ROWS EXAMINED stops
+ * the statement there, and the page is refused (422) rather than served short. Without it, terms
+ * that each occur often but never together walk the whole table: the worst plan costs as many
+ * rows as the database holds. 200,000 rows are about 80 ms of one core here; README "Abuse
+ * limits" has the measurements.
+ */
+export const SEARCH_MAX_ROWS_EXAMINED = 200_000;
+/** MariaDB's warning when LIMIT ROWS EXAMINED stopped a statement (ER_QUERY_EXCEEDED_ROWS_EXAMINED_LIMIT). */
+const ER_QUERY_EXCEEDED_ROWS_EXAMINED_LIMIT = 1931;
 
 const COLUMN_INDEX = {
   priority: 'memos_priority_id',
@@ -382,17 +394,45 @@ export function createMemoRepository(db: Knex) {
     return q;
   }
 
-  // EXISTS stays a per-row probe: converted to IN, it would become a semi-join that may again
-  // materialise all postings of a common term.
-  async function run<T>(q: Knex.QueryBuilder): Promise<T[]> {
-    const { sql, bindings } = q.toSQL();
-    const [rows] = (await db.raw(`SET STATEMENT optimizer_switch='exists_to_in=off' FOR ${sql}`, [
-      ...bindings,
-    ])) as [T[]];
-    return rows;
+  /**
+   * The statement that reads a page, stopped by the server after `rowsExamined` rows (it must
+   * end in LIMIT). The warning that says it was stopped is read on the same connection, hence
+   * the connection held for both. EXISTS stays a per-row probe: converted to IN, it would become
+   * a semi-join that may again materialise all postings of a common term.
+   */
+  async function bounded<T>(sql: string, bindings: readonly Knex.RawBinding[], rowsExamined: number) {
+    if (!/ limit \?$/i.test(sql)) throw new Error(`a bounded search statement must end in LIMIT: ${sql}`);
+    const client = db.client as {
+      acquireConnection(): Promise<unknown>;
+      releaseConnection(connection: unknown): Promise<void>;
+    };
+    const connection = await client.acquireConnection();
+    try {
+      const [rows] = (await db
+        .raw(`SET STATEMENT optimizer_switch='exists_to_in=off' FOR ${sql} ROWS EXAMINED ${rowsExamined}`, [
+          ...bindings,
+        ])
+        .connection(connection)) as [T[]];
+      const [warnings] = (await db.raw('SHOW WARNINGS').connection(connection)) as [{ Code: number }[]];
+      if (warnings.some((w) => Number(w.Code) === ER_QUERY_EXCEEDED_ROWS_EXAMINED_LIMIT)) {
+        throw MemoError.searchTooBroad(rowsExamined);
+      }
+      return rows;
+    } finally {
+      await client.releaseConnection(connection);
+    }
   }
 
-  async function search(query: ListQuery, forced?: SearchDriver): Promise<MemoRow[]> {
+  function run<T>(q: Knex.QueryBuilder, rowsExamined: number): Promise<T[]> {
+    const { sql, bindings } = q.toSQL();
+    return bounded<T>(sql, bindings, rowsExamined);
+  }
+
+  async function search(
+    query: ListQuery,
+    forced?: SearchDriver,
+    rowsExamined = SEARCH_MAX_ROWS_EXAMINED,
+  ): Promise<MemoRow[]> {
     const conditions = searchConditions(query);
     if (conditions.length === 0) return [];
     const wanted = query.limit + 1;
@@ -442,13 +482,13 @@ export function createMemoRepository(db: Knex) {
         const pattern = `%${escapeLike(text)}%`;
         q.where((w) => w.where('m.title', 'like', pattern).orWhere('m.content', 'like', pattern));
       }
-      return q.select(columns).orderBy('m.id', 'desc').limit(wanted);
+      return run(q.select(columns).orderBy('m.id', 'desc').limit(wanted), rowsExamined);
     }
     if (driver.kind === 'scan')
-      return run(walk(query, conditions, undefined, semiJoin).select(columns).limit(wanted));
+      return run(walk(query, conditions, undefined, semiJoin).select(columns).limit(wanted), rowsExamined);
     const lead = conditions[driver.condition];
     if (driver.kind === 'collect' || lead.kind !== 'prefix') {
-      return run(walk(query, conditions, lead, semiJoin).select(columns).limit(wanted));
+      return run(walk(query, conditions, lead, semiJoin).select(columns).limit(wanted), rowsExamined);
     }
     // An ordered prefix: one id-descending walk per token, each stopping at `wanted` rows,
     // merged; a memo holding several of the tokens comes once. Then the rows, by id.
@@ -457,12 +497,11 @@ export function createMemoRepository(db: Knex) {
     const walks = list.map((token) =>
       walk(query, conditions, { kind: 'token', token }, semiJoin, lead).select('m.id').limit(wanted).toSQL(),
     );
-    const [ids] = (await db.raw(
-      `SET STATEMENT optimizer_switch='exists_to_in=off' FOR SELECT DISTINCT id FROM (${walks
-        .map((w) => `(${w.sql})`)
-        .join(' UNION ALL ')}) AS u ORDER BY id DESC LIMIT ?`,
+    const ids = await bounded<{ id: number }>(
+      `SELECT DISTINCT id FROM (${walks.map((w) => `(${w.sql})`).join(' UNION ALL ')}) AS u ORDER BY id DESC LIMIT ?`,
       [...walks.flatMap((w) => [...w.bindings]), wanted],
-    )) as [{ id: number }[]];
+      rowsExamined,
+    );
     if (ids.length === 0) return [];
     return db('memos')
       .select(COLUMNS)
@@ -539,8 +578,11 @@ export function createMemoRepository(db: Knex) {
      * the first page, so paging on never repeats or skips a row that existed when it began.
      * A search picks its driving index first (see chooseDriver); `options.driver` forces one.
      */
-    async list(query: ListQuery, options: { driver?: SearchDriver } = {}): Promise<Memo[]> {
-      if (query.q !== undefined) return withTags(await search(query, options.driver));
+    async list(
+      query: ListQuery,
+      options: { driver?: SearchDriver; rowsExamined?: number } = {},
+    ): Promise<Memo[]> {
+      if (query.q !== undefined) return withTags(await search(query, options.driver, options.rowsExamined));
       const q = db('memos as m').select(COLUMNS.map((c) => `m.${c}`));
       if (query.after !== undefined) q.where('m.id', '<', query.after);
       if (query.priority !== undefined) q.where('m.priority', query.priority);
@@ -553,12 +595,21 @@ export function createMemoRepository(db: Knex) {
       return withTags(rows);
     },
 
-    async tagCounts(): Promise<TagCount[]> {
-      const rows = (await db('memo_tags')
-        .select('tag')
-        .count({ count: '*' })
+    /**
+     * limit + 1 tags after `after`, in name order, with their memo counts. Keyset on the tag:
+     * a range of the (tag, memo_id) index, so a page reads the postings of its own tags only,
+     * where an order by count would group every tag of the table for every page.
+     */
+    async tagCounts(query: TagQuery): Promise<TagCount[]> {
+      const q = db('memo_tags').select('tag').count({ count: '*' });
+      if (query.after !== undefined) q.where('tag', '>', query.after);
+      const rows = (await q
         .groupBy('tag')
-        .orderBy([{ column: 'count', order: 'desc' }, 'tag'])) as { tag: string; count: number | string }[];
+        .orderBy('tag')
+        .limit(query.limit + 1)) as {
+        tag: string;
+        count: number | string;
+      }[];
       return rows.map((r) => ({ tag: r.tag, count: Number(r.count) }));
     },
   };

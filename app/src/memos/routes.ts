@@ -3,7 +3,15 @@ import type { Context } from 'koa';
 import type { Principal } from '../auth/principal';
 import { readJsonBody } from '../http/body';
 import type { Memo } from './repository';
-import { parseId, parseListQuery, parseMemoInput, parseMemoPatch, parseVersionHeader } from './schema';
+import {
+  ifNoneMatchHolds,
+  parseId,
+  parseIfMatch,
+  parseListQuery,
+  parseMemoInput,
+  parseMemoPatch,
+  parseTagQuery,
+} from './schema';
 import type { MemoService } from './service';
 
 const etag = (memo: Memo): string => `"${memo.version}"`;
@@ -37,11 +45,7 @@ export function memoRoutes(service: MemoService): Router {
   router.get('/memos/:id', async (ctx) => {
     const id = parseId(ctx.params.id);
     const memo = await service.get(id);
-    const known = ctx.get('If-None-Match');
-    if (
-      known !== '' &&
-      known.split(',').some((t) => t.trim().replace(/^W\//, '') === etag(memo) || t.trim() === '*')
-    ) {
+    if (ifNoneMatchHolds(ctx.get('If-None-Match'), memo.version)) {
       ctx.status = 304;
       ctx.set('ETag', etag(memo));
       return;
@@ -51,27 +55,27 @@ export function memoRoutes(service: MemoService): Router {
 
   router.put('/memos/:id', async (ctx) => {
     const id = parseId(ctx.params.id);
-    const expected = parseVersionHeader('If-Match', ctx.get('If-Match'));
+    const expected = parseIfMatch(ctx.get('If-Match'));
     const input = parseMemoInput(await readJsonBody(ctx));
     sendMemo(ctx, await service.replace(id, input, expected, callerOf(ctx)));
   });
 
   router.patch('/memos/:id', async (ctx) => {
     const id = parseId(ctx.params.id);
-    const expected = parseVersionHeader('If-Match', ctx.get('If-Match'));
+    const expected = parseIfMatch(ctx.get('If-Match'));
     const patch = parseMemoPatch(await readJsonBody(ctx));
     sendMemo(ctx, await service.patch(id, patch, expected, callerOf(ctx)));
   });
 
   router.delete('/memos/:id', async (ctx) => {
     const id = parseId(ctx.params.id);
-    await service.remove(id, parseVersionHeader('If-Match', ctx.get('If-Match')), callerOf(ctx));
+    await service.remove(id, parseIfMatch(ctx.get('If-Match')), callerOf(ctx));
     ctx.status = 204;
   });
 
   router.get('/tags', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { items: await service.tags() };
+    ctx.body = await service.tags(parseTagQuery(ctx.query));
   });
 
   return router;

@@ -1,3 +1,4 @@
+import { planSearch } from '../search/tokenizer';
 import { FieldError, MemoError } from './errors';
 
 /*
@@ -16,6 +17,19 @@ export const LIMITS = {
   queryChars: 200,
   pageMax: 100,
   pageDefault: 20,
+  tagPageMax: 500,
+  tagPageDefault: 100,
+  /**
+   * Index lookups one search may make (each word of 2+ characters is a prefix range, each CJK
+   * run up to MAX_BIGRAMS exact keys). Without it a 200-character query of two-letter words was
+   * 67 prefix ranges, each probed on every memo walked.
+   */
+  searchTerms: 16,
+  /**
+   * Distinct index rows one memo may write (memo_tokens). A 64 KiB Han text of distinct bigrams
+   * would write ~21,800; 64 KiB of the generated English or Korean notes write 431 and 1,157.
+   */
+  indexTermsPerMemo: 8000,
 } as const;
 
 export const DEFAULT_PRIORITY = 2;
@@ -30,6 +44,12 @@ export interface MemoInput {
 }
 
 export type MemoPatch = Partial<MemoInput>;
+
+/** GET /api/tags: a page of tags in name order, after the tag the previous page ended at. */
+export interface TagQuery {
+  readonly limit: number;
+  readonly after?: string;
+}
 
 export interface ListQuery {
   readonly tag?: string;
@@ -241,6 +261,15 @@ export function parseListQuery(query: Readonly<Record<string, string | string[] 
   ] as const) {
     if (single[key] !== undefined) out[key] = text(key, single[key], max, errors, { singleLine: true });
   }
+  if (out.q !== undefined) {
+    const terms = planSearch(out.q).terms.length;
+    if (terms > LIMITS.searchTerms) {
+      errors.push({
+        field: 'q',
+        message: `yields ${terms} search terms; at most ${LIMITS.searchTerms} are allowed (each word of 2+ letters is one, a CJK run up to 8)`,
+      });
+    }
+  }
   if (single.cursor !== undefined) {
     out.after = decodeCursor(single.cursor);
     if (out.after === undefined)
@@ -248,6 +277,54 @@ export function parseListQuery(query: Readonly<Record<string, string | string[] 
   }
   if (errors.length > 0) throw MemoError.validation(errors);
   return out;
+}
+
+export function encodeTagCursor(afterTag: string): string {
+  return Buffer.from(JSON.stringify({ v: 1, tag: afterTag })).toString('base64url');
+}
+
+function decodeTagCursor(cursor: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      isObject(parsed) &&
+      parsed.v === 1 &&
+      typeof parsed.tag === 'string' &&
+      parsed.tag !== '' &&
+      chars(parsed.tag) <= LIMITS.tagChars
+    ) {
+      return parsed.tag;
+    }
+  } catch {
+    // fall through: any undecodable cursor is reported the same way
+  }
+  return undefined;
+}
+
+/** Query parameters of GET /api/tags: limit and cursor, each at most once. */
+export function parseTagQuery(query: Readonly<Record<string, string | string[] | undefined>>): TagQuery {
+  const errors: FieldError[] = [];
+  let limit: number = LIMITS.tagPageDefault;
+  let after: string | undefined;
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (key !== 'limit' && key !== 'cursor') {
+      errors.push({ field: key, message: 'is not a known query parameter' });
+    } else if (Array.isArray(value)) {
+      errors.push({ field: key, message: 'must be given once' });
+    } else if (key === 'limit') {
+      if (!/^\d{1,6}$/.test(value) || Number(value) < 1 || Number(value) > LIMITS.tagPageMax) {
+        errors.push({ field: key, message: `must be an integer from 1 to ${LIMITS.tagPageMax}` });
+      } else {
+        limit = Number(value);
+      }
+    } else {
+      after = decodeTagCursor(value);
+      if (after === undefined) errors.push({ field: key, message: 'is not a cursor this service issued' });
+    }
+  }
+  if (errors.length > 0) throw MemoError.validation(errors);
+  return after === undefined ? { limit } : { limit, after };
 }
 
 /** Path ids: positive decimal integers that fit BIGINT arithmetic exactly in JavaScript. */
@@ -258,13 +335,68 @@ export function parseId(raw: string): number {
   return Number(raw);
 }
 
-/** Parses If-Match / If-None-Match values such as "3", W/"3" or *; undefined when absent. */
-export function parseVersionHeader(field: string, header: string | undefined): number | '*' | undefined {
+/** One entity-tag of an If-Match or If-None-Match list (RFC 9110 8.8.3); `opaque` without quotes. */
+export interface EntityTag {
+  readonly weak: boolean;
+  readonly opaque: string;
+}
+
+/*
+ * entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text. Node gives
+ * header values as latin1, so obs-text (bytes 0x80-0xFF) arrives as U+0080-U+00FF. A list may
+ * have empty elements (RFC 9110 5.6.1), which are skipped.
+ */
+const ENTITY_TAG = /^[ \t]*(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"[ \t]*(?:,|$)/;
+
+/** `*`, a list of entity-tags, or undefined when the header is absent or not of that grammar. */
+export function parseEntityTags(header: string | undefined): '*' | EntityTag[] | undefined {
   if (header === undefined || header.trim() === '') return undefined;
-  const value = header.trim();
-  if (value === '*') return '*';
-  const match = /^(?:W\/)?"(\d{1,10})"$/.exec(value);
-  if (!match)
-    throw MemoError.validation([{ field, message: 'must be an ETag like "3" as returned by this API' }]);
-  return Number(match[1]);
+  if (header.trim() === '*') return '*';
+  const tags: EntityTag[] = [];
+  let rest = header;
+  while (rest.trim() !== '') {
+    const empty = /^[ \t]*,/.exec(rest);
+    if (empty) {
+      rest = rest.slice(empty[0].length);
+      continue;
+    }
+    const match = ENTITY_TAG.exec(rest);
+    if (!match) return undefined;
+    tags.push({ weak: match[1] !== undefined, opaque: match[2] });
+    rest = rest.slice(match[0].length);
+  }
+  return tags.length === 0 ? undefined : tags;
+}
+
+/** The version a memo ETag names ("3" is version 3), or undefined for a tag this API never issues. */
+function versionOf(tag: EntityTag): number | undefined {
+  return /^[1-9]\d{0,9}$/.test(tag.opaque) ? Number(tag.opaque) : undefined;
+}
+
+/**
+ * If-Match: `*` (any current memo), or the versions it names. Strong comparison: a weak tag
+ * never matches, nor a well-formed tag of another shape; what is left may be no version at all,
+ * which no memo matches (412, RFC 9110 13.1.1). Undefined when absent; malformed is a 400.
+ */
+export function parseIfMatch(header: string | undefined): '*' | number[] | undefined {
+  if (header === undefined || header.trim() === '') return undefined;
+  const tags = parseEntityTags(header);
+  if (tags === undefined) {
+    throw MemoError.validation([
+      { field: 'If-Match', message: 'must be * or a list of ETags like "3" (RFC 9110 13.1.1)' },
+    ]);
+  }
+  if (tags === '*') return '*';
+  return tags.flatMap((t) => (t.weak ? [] : (versionOf(t) ?? [])));
+}
+
+/**
+ * Whether If-None-Match says the client's copy of this version is current: `*`, or any tag with
+ * the version's opaque value, weak or strong (weak comparison, RFC 9110 13.1.2). A malformed
+ * header is not a condition at all: the full response is served, as without it.
+ */
+export function ifNoneMatchHolds(header: string | undefined, version: number): boolean {
+  const tags = parseEntityTags(header);
+  if (tags === undefined) return false;
+  return tags === '*' || tags.some((t) => versionOf(t) === version);
 }

@@ -5,7 +5,9 @@ import type { Logger } from '../logger';
 import { MemoError } from './errors';
 import type { MemoEvents } from './events';
 import { createMemoRepository, Memo, MemoOwner, TagCount } from './repository';
-import { encodeCursor, ListQuery, MemoInput, MemoPatch } from './schema';
+import { tokenize } from '../search/tokenizer';
+import { encodeCursor, encodeTagCursor, LIMITS, ListQuery, MemoInput, MemoPatch, TagQuery } from './schema';
+import { createTagPageCache } from './tag-cache';
 
 export interface MemoServiceDeps {
   readonly db: Knex;
@@ -25,8 +27,16 @@ export interface MemoPage {
   readonly next_cursor: string | null;
 }
 
-/** What a conditional write was told to expect: a version, any version (*), or nothing. */
-export type ExpectedVersion = number | '*' | undefined;
+export interface TagPage {
+  readonly items: readonly TagCount[];
+  readonly next_cursor: string | null;
+}
+
+/**
+ * What a conditional write was told to expect (If-Match): a version, one of several versions
+ * (none at all when the header named only tags this API never issues), any version (*), or nothing.
+ */
+export type ExpectedVersion = number | readonly number[] | '*' | undefined;
 
 export type MemoService = ReturnType<typeof createMemoService>;
 
@@ -97,9 +107,21 @@ export function createMemoService(deps: MemoServiceDeps) {
     }
   }
 
+  /*
+   * Refused, not cut: indexing only part of a memo would make the rest unsearchable without
+   * anyone being told, and every stored row is a write the database pays for on every update.
+   */
+  function checkIndexSize(input: MemoInput): void {
+    const terms = tokenize(`${input.title}\n${input.content}`).length;
+    if (terms > LIMITS.indexTermsPerMemo) throw MemoError.indexTooLarge(terms, LIMITS.indexTermsPerMemo);
+  }
+
+  const tagPages = createTagPageCache<TagPage>();
+
   function checkVersion(id: number, current: Memo, expected: ExpectedVersion): void {
     if (expected === undefined || expected === '*') return;
-    if (expected !== current.version) throw MemoError.versionMismatch(id, expected, current.version);
+    const versions = typeof expected === 'number' ? [expected] : expected;
+    if (!versions.includes(current.version)) throw MemoError.versionMismatch(id, current.version);
   }
 
   /** Locks the row, applies the change, writes the outbox event, all in one transaction. */
@@ -117,6 +139,7 @@ export function createMemoService(deps: MemoServiceDeps) {
       checkVersion(id, current, expected);
       const changed = change(current);
       const next = { ...changed, author: authorFor(caller, current, changed.author) };
+      checkIndexSize(next);
       const now = new Date();
       const version = current.version + 1;
       await repo.update(trx, id, next, version, now);
@@ -136,6 +159,7 @@ export function createMemoService(deps: MemoServiceDeps) {
 
   return {
     async create(given: MemoInput, caller?: Principal): Promise<Memo> {
+      checkIndexSize(given);
       const owner = ownerOf(caller);
       const input = { ...given, author: authorFor(caller, undefined, given.author) };
       const memo = await transaction(async (trx) => {
@@ -206,8 +230,14 @@ export function createMemoService(deps: MemoServiceDeps) {
       return { items, next_cursor: more ? encodeCursor(items[items.length - 1].id) : null };
     },
 
-    async tags(): Promise<TagCount[]> {
-      return repo.tagCounts();
+    /** A page of tags in name order; served from a short-lived cache (memos/tag-cache.ts). */
+    async tags(query: TagQuery): Promise<TagPage> {
+      return tagPages.get(JSON.stringify([query.after ?? null, query.limit]), async () => {
+        const rows = await repo.tagCounts(query);
+        const items = rows.slice(0, query.limit);
+        const more = rows.length > query.limit;
+        return { items, next_cursor: more ? encodeTagCursor(items[items.length - 1].tag) : null };
+      });
     },
   };
 }

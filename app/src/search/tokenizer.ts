@@ -38,7 +38,6 @@
 
 export const MAX_TOKEN_LENGTH = 64;
 export const MAX_BIGRAMS = 8;
-export const MAX_TERMS = 10;
 
 const CJK = /[\p{Script=Hangul}\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
 const WORD = /[\p{L}\p{N}\p{M}]/u;
@@ -136,5 +135,7 @@ export function planSearch(query: string): SearchPlan {
       if (grams.length > 1) substrings.push(run.text);
     }
   }
-  return { terms: terms.slice(0, MAX_TERMS * MAX_BIGRAMS), substrings };
+  // Every term, never a silent cut (a dropped term would widen the AND): the API refuses a
+  // query with more than LIMITS.searchTerms of them (memos/schema.ts) with a 400.
+  return { terms, substrings };
 }

@@ -107,7 +107,10 @@ describeWithServices('memo API (/api/memos, /api/tags)', ['mariadb', 'redis'], (
     it('when tags are listed, then each tag comes with the number of memos carrying it', async () => {
       await create({ title: 'tag a', tags: ['tagcount-x', 'tagcount-y'] });
       await create({ title: 'tag b', tags: ['tagcount-x'] });
-      const res = await api().get('/api/tags').expect(200);
+      // An app of its own: tag pages are cached for seconds, and this suite's app may have one.
+      const fresh = await buildTestApp(testDb);
+      const res = await request(fresh.callback).get('/api/tags').expect(200);
+      await fresh.close();
       const items = res.body.items as { tag: string; count: number }[];
       expect(items.filter((i) => i.tag.startsWith('tagcount-'))).toEqual([
         { tag: 'tagcount-x', count: 2 },
@@ -401,7 +404,8 @@ describeWithServices('memo API (/api/memos, /api/tags)', ['mariadb', 'redis'], (
   describe('rate limiting', () => {
     it('when a client exceeds the per-minute limit, then 429 with Retry-After, and other clients are unaffected', async () => {
       const limited = await buildTestApp(testDb, {
-        config: { rateLimitPerMinute: 3 },
+        // supertest connects from 127.0.0.1: trusted here, so X-Forwarded-For picks the bucket.
+        config: { rateLimitPerMinute: 3, trustedProxyCidrs: ['127.0.0.0/8', '::1'] },
         keyPrefix: `${testDb.name}:rl:`,
       });
       try {
@@ -420,7 +424,8 @@ describeWithServices('memo API (/api/memos, /api/tags)', ['mariadb', 'redis'], (
         expect(refused.headers['content-type']).toMatch(/problem\+json/);
         expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
         expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
-        await request(limited.callback).get('/api/tags').set('X-Forwarded-For', `${ip}9`).expect(200);
+        const other = `10.2.${process.pid % 250}.${Date.now() % 250}`;
+        await request(limited.callback).get('/api/tags').set('X-Forwarded-For', other).expect(200);
         // Probes are never limited.
         await request(limited.callback).get('/health/live').set('X-Forwarded-For', ip).expect(200);
       } finally {

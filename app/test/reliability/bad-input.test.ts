@@ -119,8 +119,11 @@ describeWithServices('bad input against the server process', ['mariadb', 'redis'
       env: {
         // Requests are logged at info; at 10,000 of them the log would be most of the work.
         LOG_LEVEL: 'warn',
-        // The limiter runs (every odd X-Forwarded-For goes through it) but never refuses.
+        // The limiter runs (every odd X-Forwarded-For goes through it, from a trusted peer) but
+        // never refuses, searches included.
         RATE_LIMIT_PER_MINUTE: '1000000',
+        RATE_LIMIT_SEARCH_PER_MINUTE: '1000000',
+        TRUSTED_PROXY_CIDRS: '127.0.0.0/8,::1',
       },
     });
     port = server.port;

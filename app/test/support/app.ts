@@ -37,7 +37,7 @@ export async function buildTestApp(
     redis?: Redis;
     kafkaUp?: () => Promise<boolean>;
     keyPrefix?: string;
-  } & Partial<Pick<AppDeps, 'isShuttingDown' | 'db' | 'auth'>> = {},
+  } & Partial<Pick<AppDeps, 'isShuttingDown' | 'db' | 'auth' | 'readinessDb'>> = {},
 ): Promise<TestApp> {
   const config: Config = { ...testDb.config, ...options.config };
   const redis =
@@ -48,6 +48,7 @@ export async function buildTestApp(
   const app = createApp({
     config,
     db: options.db ?? testDb.db,
+    readinessDb: options.readinessDb,
     redis,
     logger: silentLogger,
     metrics,

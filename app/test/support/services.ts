@@ -84,6 +84,10 @@ export function testConfig(dbName: string, overrides: Partial<Config> = {}): Con
     corsOrigins: [],
     shutdownDelayMs: 0,
     auth: undefined,
+    dbStatementTimeoutMs: 2000,
+    rateLimitSearchPerMinute: 0,
+    trustedProxyCidrs: [],
+    cacheKeyPrefix: `memo-test:${dbName}`,
     ...overrides,
   };
 }

@@ -33,6 +33,10 @@ describe('loadConfig', () => {
       corsOrigins: [],
       shutdownDelayMs: 5000,
       auth: undefined,
+      dbStatementTimeoutMs: 2000,
+      rateLimitSearchPerMinute: 30,
+      trustedProxyCidrs: [],
+      cacheKeyPrefix: 'memo:memo-mariadb:3306/memos',
     });
   });
 
@@ -54,6 +58,10 @@ describe('loadConfig', () => {
       RATE_LIMIT_PER_MINUTE: '0',
       CORS_ORIGINS: 'https://a.example, http://localhost:5173',
       SHUTDOWN_DELAY_MS: '0',
+      DB_STATEMENT_TIMEOUT_MS: '750',
+      RATE_LIMIT_SEARCH_PER_MINUTE: '0',
+      TRUSTED_PROXY_CIDRS: '10.0.0.0/8, fd00::/8,192.0.2.1',
+      CACHE_KEY_PREFIX: 'memo/prod/memo-api',
     });
     expect(config.port).toBe(8080);
     expect(config.metricsPort).toBe(9100);
@@ -76,6 +84,17 @@ describe('loadConfig', () => {
     expect(config.rateLimitPerMinute).toBe(0);
     expect(config.corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
     expect(config.shutdownDelayMs).toBe(0);
+    expect(config.dbStatementTimeoutMs).toBe(750);
+    expect(config.rateLimitSearchPerMinute).toBe(0);
+    expect(config.trustedProxyCidrs).toEqual(['10.0.0.0/8', 'fd00::/8', '192.0.2.1']);
+    expect(config.cacheKeyPrefix).toBe('memo/prod/memo-api');
+  });
+
+  it('when CACHE_KEY_PREFIX is unset, then it names the database the cache mirrors, so two stacks differ', () => {
+    const a = loadConfig({ ...BASE, DB_NAME: 'memos' }).cacheKeyPrefix;
+    const b = loadConfig({ ...BASE, DB_HOST: 'memo-mariadb.other.svc' }).cacheKeyPrefix;
+    expect(a).toBe('memo:memo-mariadb:3306/memos');
+    expect(b).toBe('memo:memo-mariadb.other.svc:3306/memos');
   });
 
   it('when CACHE_TTL_SECONDS is 0, then it is accepted as "cache off" rather than rejected', () => {
@@ -126,6 +145,14 @@ describe('loadConfig', () => {
     ['OIDC_AUDIENCE', 'memo-api', 'OIDC_ISSUER_URL is not'],
     ['OIDC_ADMIN_ROLE', 'memo-admin', 'OIDC_ISSUER_URL is not'],
     ['AUTH_REQUIRED_FOR_READS', 'true', 'OIDC_ISSUER_URL is not set'],
+    ['DB_STATEMENT_TIMEOUT_MS', '99', 'integer from 100 to 600000'],
+    ['DB_STATEMENT_TIMEOUT_MS', '600001', 'integer from 100 to 600000'],
+    ['DB_STATEMENT_TIMEOUT_MS', '2s', 'integer from 100 to 600000'],
+    ['RATE_LIMIT_SEARCH_PER_MINUTE', '-1', 'integer from 0 to 1000000'],
+    ['TRUSTED_PROXY_CIDRS', '10.0.0.0/33', 'CIDR ranges like 10.0.0.0/8'],
+    ['TRUSTED_PROXY_CIDRS', '10.0.0.0/8, ingress', 'got "ingress"'],
+    ['CACHE_KEY_PREFIX', 'two words', 'letters, digits and . _ : / -'],
+    ['CACHE_KEY_PREFIX', 'x'.repeat(201), 'max 200'],
   ])('when %s is "%s", then the error names it and says what was expected', (name, value, expected) => {
     const err = errorFor({ ...BASE, [name]: value });
     expect(err.variable).toBe(name);

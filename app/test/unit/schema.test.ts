@@ -5,7 +5,12 @@ import {
   parseListQuery,
   parseMemoInput,
   parseMemoPatch,
-  parseVersionHeader,
+  parseEntityTags,
+  parseIfMatch,
+  ifNoneMatchHolds,
+  parseTagQuery,
+  encodeTagCursor,
+  LIMITS,
 } from '../../src/memos/schema';
 
 function fieldsOf(fn: () => unknown): string[] {
@@ -118,7 +123,7 @@ describe('parseListQuery', () => {
   });
 });
 
-describe('parseId and parseVersionHeader', () => {
+describe('parseId', () => {
   it.each(['0', '-1', 'abc', '1.5', '01', '99999999999999999999'])(
     'when the id is "%s", then it is rejected',
     (raw) => {
@@ -129,17 +134,114 @@ describe('parseId and parseVersionHeader', () => {
   it('when the id is a safe positive integer, then it is returned as a number', () => {
     expect(parseId('9007199254740991')).toBe(9007199254740991);
   });
+});
 
+describe('conditional request headers (RFC 9110 13.1.1, 13.1.2)', () => {
   it.each([
-    ['"3"', 3],
-    ['W/"3"', 3],
+    ['"3"', [{ weak: false, opaque: '3' }]],
+    ['W/"3"', [{ weak: true, opaque: '3' }]],
+    [
+      '"1", W/"2" ,"x"',
+      [
+        { weak: false, opaque: '1' },
+        { weak: true, opaque: '2' },
+        { weak: false, opaque: 'x' },
+      ],
+    ],
+    [' , "1",, ', [{ weak: false, opaque: '1' }]],
+    ['""', [{ weak: false, opaque: '' }]],
     ['*', '*'],
-    ['', undefined],
-  ])('when If-Match is %j, then the expected version is %j', (header, expected) => {
-    expect(parseVersionHeader('If-Match', header)).toBe(expected);
+  ])('when the header is %j, then its entity-tags are %j', (header, tags) => {
+    expect(parseEntityTags(header)).toEqual(tags);
   });
 
-  it('when If-Match is not an ETag, then the error names the header', () => {
-    expect(fieldsOf(() => parseVersionHeader('If-Match', '3'))).toEqual(['If-Match']);
+  it.each(['3', '"3', '3"', 'W/3', 'w/"3"', '"a b"', '"a"b"', '"1" "2"', '*, "1"', ','])(
+    'when the header is %j, then it is not an entity-tag list',
+    (header) => {
+      expect(parseEntityTags(header)).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['"3"', [3]],
+    ['"1", "7"', [1, 7]],
+    ['W/"3"', []],
+    ['"abc"', []],
+    ['"03"', []],
+    ['W/"3", "4"', [4]],
+    ['*', '*'],
+    ['', undefined],
+  ])('when If-Match is %j, then the versions it matches are %j (strong comparison)', (header, expected) => {
+    expect(parseIfMatch(header)).toEqual(expected);
+  });
+
+  it.each(['3', 'W/3', '"3" junk'])(
+    'when If-Match is %j (malformed), then the error names the header',
+    (h) => {
+      expect(fieldsOf(() => parseIfMatch(h))).toEqual(['If-Match']);
+    },
+  );
+
+  it.each([
+    ['"3"', true],
+    ['W/"3"', true],
+    ['"2", W/"3"', true],
+    ['*', true],
+    ['"2"', false],
+    ['"abc"', false],
+    ['3', false],
+    ['', false],
+  ])(
+    'when If-None-Match is %j and the version is 3, then it holds: %j (weak comparison)',
+    (header, holds) => {
+      expect(ifNoneMatchHolds(header, 3)).toBe(holds);
+    },
+  );
+});
+
+describe('parseTagQuery', () => {
+  it('when nothing is given, then the default page size applies', () => {
+    expect(parseTagQuery({})).toEqual({ limit: LIMITS.tagPageDefault });
+  });
+
+  it('when a cursor this service issued is given, then the page starts after its tag', () => {
+    expect(parseTagQuery({ limit: '5', cursor: encodeTagCursor('작업') })).toEqual({
+      limit: 5,
+      after: '작업',
+    });
+  });
+
+  it.each([
+    [{ limit: '0' }, ['limit']],
+    [{ limit: String(LIMITS.tagPageMax + 1) }, ['limit']],
+    [{ cursor: 'nope' }, ['cursor']],
+    [{ cursor: encodeCursor(3) }, ['cursor']],
+    [{ sort: 'count' }, ['sort']],
+    [{ limit: ['1', '2'] }, ['limit']],
+  ])('when the query is %j, then the error names %j', (query, fields) => {
+    expect(fieldsOf(() => parseTagQuery(query))).toEqual(fields);
+  });
+});
+
+describe('the search term limit', () => {
+  it('when q is 200 characters of two-letter words (67 prefix terms), then it is refused naming the limit', () => {
+    const q = Array.from(
+      { length: 67 },
+      (_, i) => String.fromCharCode(97 + (i % 26)) + String.fromCharCode(97 + Math.floor(i / 26)),
+    ).join(' ');
+    expect(q.length).toBeLessThanOrEqual(LIMITS.queryChars);
+    let message = '';
+    try {
+      parseListQuery({ q });
+    } catch (err) {
+      message = (err as MemoError).fieldErrors.map((e) => e.message).join();
+    }
+    expect(message).toContain(`yields 67 search terms; at most ${LIMITS.searchTerms}`);
+  });
+
+  it('when q has exactly the limit of terms, then it is accepted', () => {
+    const words = Array.from({ length: LIMITS.searchTerms }, (_, i) => `w${String.fromCharCode(97 + i)}`);
+    expect(parseListQuery({ q: words.join(' ') }).q).toBe(words.join(' '));
+    expect(fieldsOf(() => parseListQuery({ q: [...words, 'zz'].join(' ') }))).toEqual(['q']);
   });
 });
