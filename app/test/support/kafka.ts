@@ -73,15 +73,42 @@ export function testKafka(brokers: readonly string[] = TEST_BROKERS): Kafka {
 }
 
 /** Creates the topic with several partitions, so order per memo is tested across partitions. */
+/** How long a new topic may take to show a leader for every partition in the broker's metadata. */
+const TOPIC_READY_WITHIN_MS = 15_000;
+
+/**
+ * Creates the topic and waits until the broker's metadata lists a leader for each partition.
+ * kafkajs's own wait (`waitForLeaders`) retries only LEADER_NOT_AVAILABLE; a KRaft broker
+ * whose metadata cache has not caught up yet answers UNKNOWN_TOPIC_OR_PARTITION instead ("This
+ * server does not host this topic-partition"), which it gives up on at once.
+ */
 export async function createTopic(brokers: readonly string[], topic: string, partitions = 3): Promise<void> {
   const admin = testKafka(brokers).admin();
   await admin.connect();
   try {
     await admin.createTopics({
       topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
-      timeout: 15_000,
+      waitForLeaders: false,
+      timeout: TOPIC_READY_WITHIN_MS,
     });
+    const deadline = Date.now() + TOPIC_READY_WITHIN_MS;
+    for (;;) {
+      const ready = await admin
+        .fetchTopicMetadata({ topics: [topic] })
+        .then(
+          ({ topics }) =>
+            topics[0]?.partitions.length === partitions && topics[0].partitions.every((p) => p.leader >= 0),
+        )
+        .catch((err: { type?: string }) => {
+          if (err.type === 'UNKNOWN_TOPIC_OR_PARTITION' || err.type === 'LEADER_NOT_AVAILABLE') return false;
+          throw err;
+        });
+      if (ready) return;
+      if (Date.now() > deadline) {
+        throw new Error(`topic ${topic} has no leader for every partition after ${TOPIC_READY_WITHIN_MS} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   } finally {
     await admin.disconnect();
   }
