@@ -11,6 +11,16 @@ export interface OutboxRow {
  * The relay's SQL on the `outbox` table (created by the memos migration). Times come from the
  * database (UTC_TIMESTAMP) so replicas with skewed clocks agree on what is old enough to prune.
  */
+/**
+ * Runs a relay write without the per-statement time limit every pooled session has
+ * (DB_STATEMENT_TIMEOUT_MS, for the API's requests). The relay's writes are background work: a
+ * mark that waits for a row lock must finish, or its batch is sent again on every retry.
+ */
+function withoutStatementLimit(db: Knex, query: Knex.QueryBuilder): Knex.Raw {
+  const { sql, bindings } = query.toSQL().toNative();
+  return db.raw(`SET STATEMENT max_statement_time = 0 FOR ${sql}`, bindings);
+}
+
 export function createOutboxStore(db: Knex) {
   return {
     /**
@@ -40,9 +50,12 @@ export function createOutboxStore(db: Knex) {
 
     async markPublished(ids: readonly number[]): Promise<void> {
       if (ids.length === 0) return;
-      await db('outbox')
-        .whereIn('id', ids as number[])
-        .update({ published_at: db.raw('UTC_TIMESTAMP(3)') });
+      await withoutStatementLimit(
+        db,
+        db('outbox')
+          .whereIn('id', ids as number[])
+          .update({ published_at: db.raw('UTC_TIMESTAMP(3)') }),
+      );
     },
 
     async backlog(): Promise<number> {
@@ -60,7 +73,7 @@ export function createOutboxStore(db: Knex) {
       let total = 0;
       for (let i = 0; i < maxBatches; i++) {
         const [result] = (await db.raw(
-          `DELETE FROM outbox
+          `SET STATEMENT max_statement_time = 0 FOR DELETE FROM outbox
             WHERE published_at IS NOT NULL
               AND published_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND
             ORDER BY published_at, id
