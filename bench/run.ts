@@ -12,6 +12,7 @@ import { writes } from './scenarios/writes';
 import { zipfMix } from './scenarios/zipf';
 import { synth } from './scenarios/synth';
 import { memory } from './scenarios/memory';
+import { tokenVerification } from './scenarios/auth';
 
 /*
  * npm run bench [-- --quick] [-- --scenario <n>[,<n>...]] [-- --profile]
@@ -19,7 +20,16 @@ import { memory } from './scenarios/memory';
  * exits non-zero) only when it could not measure, e.g. a service is missing or results disagree.
  */
 
-const SCENARIOS: Scenario[] = [cachedRead, uncachedRead, search, writes, zipfMix, synth, memory];
+const SCENARIOS: Scenario[] = [
+  cachedRead,
+  uncachedRead,
+  search,
+  writes,
+  zipfMix,
+  synth,
+  memory,
+  tokenVerification,
+];
 
 interface Args {
   quick: boolean;
@@ -36,7 +46,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--scenario' || a.startsWith('--scenario=')) {
       const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       for (const n of (value ?? '').split(',')) {
-        if (!/^[1-7]$/.test(n)) throw new Error(`--scenario expects numbers 1-7, got "${value}"`);
+        if (!/^[1-8]$/.test(n)) throw new Error(`--scenario expects numbers 1-8, got "${value}"`);
         args.scenarios.push(Number(n));
       }
     } else if (a === '--help' || a === '-h') {

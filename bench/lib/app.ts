@@ -10,6 +10,13 @@ export interface AppServerOptions {
   readonly relay?: 'on' | 'off';
   readonly topic?: string;
   readonly poolMax?: number;
+  /** Sign-in with an OpenID Connect issuer; absent: no issuer, every request anonymous. */
+  readonly auth?: {
+    readonly issuerUrl: string;
+    readonly audience: string;
+    /** AUTH_REQUIRED_FOR_READS: GETs need a valid token too. */
+    readonly requiredForReads: boolean;
+  };
 }
 
 export interface AppStats {
@@ -51,6 +58,13 @@ export async function startApp(ctx: Context, options: AppServerOptions): Promise
       BENCH_CACHE: options.cache,
       BENCH_RELAY: options.relay ?? 'off',
       BENCH_REDIS_PREFIX: REDIS_PREFIX,
+      ...(options.auth
+        ? {
+            OIDC_ISSUER_URL: options.auth.issuerUrl,
+            OIDC_AUDIENCE: options.auth.audience,
+            AUTH_REQUIRED_FOR_READS: String(options.auth.requiredForReads),
+          }
+        : {}),
     },
   });
 }

@@ -17,15 +17,15 @@ import { memorySamples } from '../lib/memory';
 import { memoryOf, ServerChild, startServer } from '../lib/proc';
 import { requireServices } from '../lib/services';
 
-const CONNECTIONS = 50;
-const HOT_IDS = 1000;
+export const CONNECTIONS = 50;
+export const HOT_IDS = 1000;
 
 /** The same 1,000 memos for every read run, spread over the whole id range. */
-function hotIds(): number[] {
+export function hotIds(): number[] {
   return Array.from({ length: HOT_IDS }, (_, i) => 1 + ((i * 7919) % RW_MEMOS));
 }
 
-function readRequests(ids: readonly number[]): autocannon.Request[] {
+export function readRequests(ids: readonly number[]): autocannon.Request[] {
   let next = 0;
   return [
     {
@@ -35,7 +35,7 @@ function readRequests(ids: readonly number[]): autocannon.Request[] {
   ];
 }
 
-async function warm(port: number, ids: readonly number[]): Promise<void> {
+export async function warm(port: number, ids: readonly number[]): Promise<void> {
   for (const id of ids) {
     const res = await fetch(`http://127.0.0.1:${port}/api/memos/${id}`);
     if (res.status !== 200)

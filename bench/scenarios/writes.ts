@@ -25,7 +25,7 @@ import { dbConfig, freshDatabase, requireServices, SERVICES } from '../lib/servi
 
 const TOPIC = 'memo_bench_events';
 const RELAY_BATCH = 500;
-const WRITE_CONNECTIONS = 20;
+export const WRITE_CONNECTIONS = 20;
 const PACED_RATE = 200;
 
 interface Received {
@@ -74,7 +74,7 @@ async function waitUntil(what: string, timeoutMs: number, check: () => Promise<b
   return ms(start);
 }
 
-function memoBodies(count: number): string[] {
+export function memoBodies(count: number): string[] {
   return Array.from({ length: count }, (_, i) => {
     const m = generateMemo(99, i + 1);
     return JSON.stringify({
@@ -88,7 +88,7 @@ function memoBodies(count: number): string[] {
   });
 }
 
-function postRequests(bodies: readonly string[]): autocannon.Request[] {
+export function postRequests(bodies: readonly string[]): autocannon.Request[] {
   let next = 0;
   return [
     {
