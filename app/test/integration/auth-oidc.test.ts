@@ -1,3 +1,4 @@
+import { createHmac, createPublicKey, type JsonWebKeyInput } from 'node:crypto';
 import request from 'supertest';
 import { Auth, createAuth } from '../../src/auth';
 import type { AuthConfig } from '../../src/config';
@@ -147,6 +148,52 @@ describeWithOidcProvider('sign-in with a real OpenID Connect provider (Dex)', ()
       );
       expect(stale.status).toBe(401);
       expect(stale.headers['www-authenticate']).toContain('error="invalid_token"');
+    });
+
+    it('when a real token of the provider is altered or re-signed, or comes from another provider, then 401 invalid_token', async () => {
+      const token = await provider.token('alice');
+      await api().post('/api/memos').set(as(token)).send({ title: 'genuine' }).expect(201);
+      const [header, payload, signature] = token.split('.');
+      const decode = (part: string) =>
+        JSON.parse(Buffer.from(part, 'base64url').toString()) as Record<string, unknown>;
+      const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const { kid } = decode(header);
+
+      // The payload claims bob's subject; the signature is alice's.
+      const tampered = `${header}.${encode({ ...decode(payload), sub: provider.users.bob.subject })}.${signature}`;
+      // No signature at all.
+      const unsigned = `${encode({ alg: 'none', kid })}.${payload}.`;
+      // HMAC keyed with the provider's public key, the classic algorithm-confusion forgery.
+      const jwks = (await (await fetch(provider.jwksUri)).json()) as {
+        keys: (JsonWebKeyInput['key'] & { kid: string })[];
+      };
+      const publicPem = createPublicKey({ key: jwks.keys.find((k) => k.kid === kid)!, format: 'jwk' })
+        .export({ type: 'spki', format: 'pem' })
+        .toString();
+      const hsHeader = encode({ alg: 'HS256', kid });
+      const hs256 = `${hsHeader}.${payload}.${createHmac('sha256', publicPem).update(`${hsHeader}.${payload}`).digest('base64url')}`;
+      // A token another Dex issued: its own issuer and signing key.
+      const other = await startOidcProvider();
+      let foreign: string;
+      try {
+        foreign = await other.token('alice');
+      } finally {
+        await other.close();
+      }
+
+      for (const [what, forged] of [
+        ['tampered payload', tampered],
+        ['alg none', unsigned],
+        ['HS256 keyed with the public key', hs256],
+        ['another provider', foreign],
+      ] as const) {
+        const res = await api().post('/api/memos').set(as(forged)).send({ title: what });
+        expect({ what, status: res.status, challenge: res.headers['www-authenticate'] }).toEqual({
+          what,
+          status: 401,
+          challenge: expect.stringContaining('error="invalid_token"'),
+        });
+      }
     });
 
     it('when the provider is stopped, then tokens signed by keys the API already knows are still accepted, and unknown ones refused', async () => {
