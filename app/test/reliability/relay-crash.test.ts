@@ -67,6 +67,12 @@ const DRAIN_WITHIN_MS = 30_000;
  * builds a resumed leader once took more than 10 s to send 649 events, so the bound is wide.
  */
 const PROGRESS_WITHIN_MS = 30_000;
+/**
+ * How long the topic's log must stand still before the leader counts as blocked behind the held
+ * row. Between the mark it starts and the batch it sends next there is one read and one send,
+ * milliseconds apart; a pause this long between them would be a stall of its own.
+ */
+const LOG_STILL_MS = 2_000;
 
 interface LeaderLog {
   readonly process: ServerProcess;
@@ -241,8 +247,8 @@ describeWithKafka('relay leader frozen and killed under write load', ['mariadb',
           backlog = await count(false);
         }
         // Holds the oldest row of the backlog: the leader's mark of the batch holding it waits
-        // for it (its reads do not), so the leader sends that batch and the next one, then waits
-        // with both unmarked. The kill then always lands in the window a resend comes from.
+        // for it (its reads do not), so the leader sends the next batch too and then waits with
+        // it unmarked. The kill then always lands in the window a resend comes from.
         await rowSession!.query('BEGIN');
         const [heldRows] = await rowSession!.query<RowDataPacket[]>(
           'SELECT id FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED',
@@ -254,11 +260,28 @@ describeWithKafka('relay leader frozen and killed under write load', ['mariadb',
         let lockGranted: Promise<[RowDataPacket[], unknown]> | undefined;
         let killedAt = NaN;
         try {
-          const sent = Math.min(2 * RELAY_BATCH, backlog);
+          // How much the leader sends before it blocks depends on where SIGSTOP caught it:
+          // asleep, it sends two fresh batches (the first one's mark waits for the held row);
+          // holding a batch read before the freeze, it sends that one and one more; frozen
+          // waiting for a mark with the next batch already on the log, it sends one. In every
+          // case it sends at least one batch after the resume and then stops, waiting for a mark
+          // behind the held row: so wait for one batch, then for the log to stand still.
+          const atLeast = Math.min(RELAY_BATCH, backlog);
+          let last = logBefore;
+          let stillSince = performance.now();
           await waitUntil(
-            async () => ((await logEnd()) - logBefore >= sent ? true : undefined),
+            async () => {
+              const now = await logEnd();
+              if (now !== last) {
+                last = now;
+                stillSince = performance.now();
+              }
+              return now - logBefore >= atLeast && performance.now() - stillSince >= LOG_STILL_MS
+                ? true
+                : undefined;
+            },
             PROGRESS_WITHIN_MS,
-            `${leader.process.name} to send ${sent} events of the backlog`,
+            `${leader.process.name} to send at least ${atLeast} events of the backlog and stop`,
           );
           // Queued for the relay lock before the kill, so no survivor takes over while the log is read.
           lockGranted = lockSession!.query<RowDataPacket[]>('SELECT GET_LOCK(?, 10) AS got', [
