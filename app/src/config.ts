@@ -119,11 +119,16 @@ function hostname(env: Env, name: string): string {
   return value;
 }
 
-function brokers(env: Env, name: string): string[] {
-  const list = required(env, name)
+/** The non-empty entries of a comma-separated setting, trimmed. */
+function commaList(value: string): string[] {
+  return value
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+}
+
+function brokers(env: Env, name: string): string[] {
+  const list = commaList(required(env, name));
   if (list.length === 0) throw new ConfigError(name, 'expected a comma-separated list of host:port');
   for (const broker of list) {
     const match = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(broker);
@@ -137,10 +142,7 @@ function brokers(env: Env, name: string): string[] {
 function origins(env: Env, name: string): string[] {
   const value = raw(env, name);
   if (value === undefined) return [];
-  const list = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const list = commaList(value);
   for (const origin of list) {
     if (origin === '*') continue;
     let url: URL;
@@ -160,10 +162,7 @@ function origins(env: Env, name: string): string[] {
 function cidrs(env: Env, name: string): string[] {
   const value = raw(env, name);
   if (value === undefined) return [];
-  const list = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+  const list = commaList(value);
   for (const entry of list) {
     if (parseCidr(entry) === undefined) {
       throw new ConfigError(name, `expected CIDR ranges like 10.0.0.0/8 or fd00::/8, got "${entry}"`);

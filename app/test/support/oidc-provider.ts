@@ -1,11 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './ports';
+import { acceptsConnections, freePort } from './ports';
 
 /*
  * A real OpenID Connect provider for the auth tests: Dex (test/oidc/build.sh compiles it from
@@ -169,16 +168,6 @@ export function describeWithOidcProvider(title: string, body: () => void): void 
   describe.skip(title, body);
 }
 
-const listening = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-
 /** The kids the provider publishes right now. */
 async function publishedKids(jwksUri: string): Promise<string[]> {
   const res = await fetch(jwksUri, { signal: AbortSignal.timeout(5000) });
@@ -256,7 +245,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       clearTimeout(timer);
     }
     const deadline = Date.now() + 5000;
-    while (await listening(port)) {
+    while (await acceptsConnections(port)) {
       if (Date.now() > deadline) throw new Error(`something still listens on ${port} after Dex exited`);
       await sleep(25);
     }

@@ -1,6 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
-import { freePort } from './ports';
+import { acceptsConnections, freePort } from './ports';
 
 /**
  * A throw-away redis-server on 127.0.0.1 that a test may kill and restart, so "Redis down" is
@@ -19,16 +18,6 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
     await new Promise((r) => setTimeout(r, 25));
   }
 }
-
-const accepts = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 
 export async function createScratchRedis(): Promise<ScratchRedis> {
   const port = await freePort();
@@ -55,7 +44,7 @@ export async function createScratchRedis(): Promise<ScratchRedis> {
         ],
         { stdio: 'ignore' },
       );
-      await waitFor(() => accepts(port), 5000, `redis-server on ${port}`);
+      await waitFor(() => acceptsConnections(port), 5000, `redis-server on ${port}`);
     },
     async stop() {
       const running = child;
@@ -66,7 +55,7 @@ export async function createScratchRedis(): Promise<ScratchRedis> {
       const exited = new Promise((resolve) => running.once('exit', resolve));
       running.kill('SIGKILL');
       await exited;
-      await waitFor(async () => !(await accepts(port)), 5000, `redis-server on ${port} to stop`);
+      await waitFor(async () => !(await acceptsConnections(port)), 5000, `redis-server on ${port} to stop`);
     },
   };
   await scratch.start();
