@@ -71,6 +71,8 @@ export interface KeySet {
   idle(): Promise<void>;
   /** Fetch attempts so far (discovery and JWKS together count as one). */
   fetchCount(): number;
+  /** Increases each time a fetch replaces the keys: what was verified with an older set is checked again. */
+  version(): number;
 }
 
 /**
@@ -96,6 +98,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
   let lastError: unknown;
   let inFlight: Promise<void> | undefined;
   let fetches = 0;
+  let loads = 0;
   let retryTimer: NodeJS.Timeout | undefined;
   let stopped = false;
 
@@ -145,6 +148,7 @@ export function createKeySet(options: KeySetOptions): KeySet {
       const first = resolve === undefined;
       // createLocalJWKSet validates the set and matches a header to a key by kid, alg, kty and use.
       resolve = createLocalJWKSet(jwks);
+      loads++;
       loadedAt = now();
       lastError = undefined;
       logger[first ? 'info' : 'debug']('issuer signing keys loaded', { issuer, keys: jwks.keys.length });
@@ -234,6 +238,10 @@ export function createKeySet(options: KeySetOptions): KeySet {
 
     fetchCount(): number {
       return fetches;
+    },
+
+    version(): number {
+      return loads;
     },
   };
 }

@@ -2,6 +2,7 @@ import { errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import { ClaimSettings, ClaimsError, Principal, principalFromClaims } from './principal';
 import { KeysUnavailableError, KeySet, UnknownKeyError } from './key-set';
+import { createVerifiedTokens, VerifiedTokensOptions } from './verified-tokens';
 
 /**
  * Asymmetric algorithms only. `none` and the HMAC family (HS*) are never accepted, whatever key
@@ -37,6 +38,11 @@ export interface TokenVerifierOptions extends ClaimSettings {
   readonly issuer: string;
   readonly audience: string;
   readonly keys: KeySet;
+  /**
+   * Bounds of the cache of verified tokens, or `false` for a full check on every request.
+   * @default - the defaults of VerifiedTokensOptions
+   */
+  readonly verifiedTokens?: Omit<VerifiedTokensOptions, 'keysVersion'> | false;
 }
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
@@ -45,13 +51,22 @@ export type TokenVerifier = (token: string) => Promise<Principal>;
  * Checks an access token (a JWS compact JWT): signature by a current key of the issuer with an
  * allowed algorithm, `iss` exactly the issuer, `aud` containing the audience, `exp` present and
  * `exp`/`nbf` within the leeway, a subject. Throws InvalidTokenError with a reason for the client,
- * or KeysUnavailableError when the issuer's keys have never been loaded.
+ * or KeysUnavailableError when the issuer's keys have never been loaded. A token that passed is
+ * remembered (see createVerifiedTokens), so a client sending the same token again costs a hash
+ * and a map lookup instead of a signature check.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const { issuer, audience, keys } = options;
+  const verified =
+    options.verifiedTokens === false
+      ? undefined
+      : createVerifiedTokens({ ...options.verifiedTokens, keysVersion: () => keys.version() });
   return async (token) => {
     if (token.length > MAX_TOKEN_CHARS)
       throw new InvalidTokenError(`the token is longer than ${MAX_TOKEN_CHARS} characters`);
+    const known = verified?.get(token);
+    if (known !== undefined) return known;
+    const keysVersion = keys.version();
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, (header) => keys.keyFor(header), {
@@ -65,12 +80,16 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (err instanceof KeysUnavailableError) throw err;
       throw new InvalidTokenError(describe(err), { cause: err });
     }
+    let principal: Principal;
     try {
-      return principalFromClaims(payload, options);
+      principal = principalFromClaims(payload, options);
     } catch (err) {
       if (err instanceof ClaimsError) throw new InvalidTokenError(err.message, { cause: err });
       throw err;
     }
+    // requiredClaims made jose check that exp is there and a number.
+    verified?.remember(token, principal, payload.exp as number, keysVersion);
+    return principal;
   };
 }
 

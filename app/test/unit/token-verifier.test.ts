@@ -39,6 +39,8 @@ describe('token verifier', () => {
       rolesClaim: 'groups',
       adminRole: 'memo-admin',
       nameClaim: 'name',
+      // Verified tokens on, as in production, on the test's clock.
+      verifiedTokens: { now: () => clock },
     });
   };
 
@@ -177,6 +179,41 @@ describe('token verifier', () => {
       subject: 'after-rotation',
     });
     expect(issuer.jwksFetches()).toBe(2);
+  });
+
+  it('when the same token comes again, then its signature is not checked again; another token is checked', async () => {
+    // The first check loads the keys: what it verified counts for the set before, so it is checked again.
+    await verify(await issuer.sign({ sub: 'first' }));
+    const keyFor = jest.spyOn(keys, 'keyFor');
+    const token = await issuer.sign({ sub: 'alice' });
+    const first = await verify(token);
+    await expect(verify(token)).resolves.toEqual(first);
+    expect(keyFor).toHaveBeenCalledTimes(1);
+    await verify(await issuer.sign({ sub: 'bob' }));
+    expect(keyFor).toHaveBeenCalledTimes(2);
+  });
+
+  it('when the issuer withdraws a key and the key set is refetched, then a token of that key verified before is refused', async () => {
+    const old = await issuer.sign({ sub: 'alice' });
+    await verify(old);
+    clock += REFETCH_INTERVAL_MS;
+    const next = await issuer.rotate();
+    // The first token of the new key makes the service fetch the keys again: the old one is gone.
+    await verify(await issuer.sign({ sub: 'bob' }, next));
+    const { kid } = JSON.parse(Buffer.from(old.split('.')[0], 'base64url').toString()) as { kid: string };
+    expect(await refusal(old)).toBe(`the token is signed with an unknown key id '${kid}'`);
+  });
+
+  it("when a verified token passes its exp on the cache's clock, then it is checked in full again", async () => {
+    clock = Date.now();
+    await verify(await issuer.sign({ sub: 'first' }));
+    const keyFor = jest.spyOn(keys, 'keyFor');
+    const token = await issuer.sign({ sub: 'alice', exp: nowSeconds() + 120 });
+    await verify(token);
+    clock += 121_000;
+    // jose checks exp on the real clock, where the token is still valid: accepted after a full check.
+    await verify(token);
+    expect(keyFor).toHaveBeenCalledTimes(2);
   });
 
   it('when the JWKS server is down, then tokens of keys already known are still accepted, also once the cache is old', async () => {
