@@ -3,7 +3,13 @@ import type { AuthConfig } from '../config';
 import type { Logger } from '../logger';
 import { createKeySet, KeySetOptions } from './key-set';
 import { AuthenticatedState, authenticate } from './middleware';
-import { createTokenVerifier } from './verifier';
+import { createTokenVerifier, TokenVerifierOptions } from './verifier';
+
+/** What tests and benchmarks tune besides the configuration: refetch bounds and clock leeway. */
+export type AuthTuning = Partial<
+  Pick<KeySetOptions, 'minRefetchIntervalMs' | 'maxAgeMs' | 'fetchTimeoutMs'>
+> &
+  Pick<TokenVerifierOptions, 'clockLeewaySeconds'>;
 
 export interface Auth {
   /** Koa middleware for /api/: verifies the bearer token where one is needed. */
@@ -19,13 +25,10 @@ export interface Auth {
  * in the background: the service starts while the issuer is briefly down, and the first write
  * usually finds the keys already there.
  */
-export function createAuth(
-  config: AuthConfig,
-  logger: Logger,
-  keyOptions: Partial<Pick<KeySetOptions, 'minRefetchIntervalMs' | 'maxAgeMs' | 'fetchTimeoutMs'>> = {},
-): Auth {
+export function createAuth(config: AuthConfig, logger: Logger, tuning: AuthTuning = {}): Auth {
+  const { clockLeewaySeconds, ...keyOptions } = tuning;
   const keys = createKeySet({ issuer: config.issuerUrl, logger, ...keyOptions });
-  const verify = createTokenVerifier({ ...config, issuer: config.issuerUrl, keys });
+  const verify = createTokenVerifier({ ...config, issuer: config.issuerUrl, keys, clockLeewaySeconds });
   keys.start();
   return {
     middleware: authenticate({ verify, requiredForReads: config.requiredForReads }),

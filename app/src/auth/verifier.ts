@@ -38,6 +38,8 @@ export interface TokenVerifierOptions extends ClaimSettings {
   readonly issuer: string;
   readonly audience: string;
   readonly keys: KeySet;
+  /** Clock difference tolerated for `exp`, `nbf` and `iat`. @default CLOCK_LEEWAY_SECONDS */
+  readonly clockLeewaySeconds?: number;
   /**
    * Bounds of the cache of verified tokens, or `false` for a full check on every request.
    * @default - the defaults of VerifiedTokensOptions
@@ -73,7 +75,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         issuer,
         audience,
         algorithms: ALLOWED_ALGORITHMS,
-        clockTolerance: CLOCK_LEEWAY_SECONDS,
+        clockTolerance: options.clockLeewaySeconds ?? CLOCK_LEEWAY_SECONDS,
         requiredClaims: ['exp', 'sub'],
       }));
     } catch (err) {

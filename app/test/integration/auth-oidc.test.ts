@@ -50,6 +50,15 @@ describeWithOidcProvider('sign-in with a real OpenID Connect provider (Dex)', ()
       await testDb?.drop();
     });
 
+    /** Polls a condition until it holds, within the rotation deadline. */
+    async function waitFor(condition: () => boolean, what: string): Promise<void> {
+      const deadline = Date.now() + ROTATION_DEADLINE_MS;
+      while (!condition()) {
+        if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+
     /** Polls a request until it answers `status` (the app sees a new key within a refetch interval). */
     async function eventually(
       send: () => Promise<request.Response>,
@@ -193,6 +202,49 @@ describeWithOidcProvider('sign-in with a real OpenID Connect provider (Dex)', ()
           status: 401,
           challenge: expect.stringContaining('error="invalid_token"'),
         });
+      }
+    });
+
+    it('when a genuine token of the provider is meant for another client, or has expired, then 401 with the reason', async () => {
+      const otherClient = await api()
+        .post('/api/memos')
+        .set(as(await provider.tokenForOtherAudience('alice')))
+        .send({ title: 'for another API' })
+        .expect(401);
+      expect(otherClient.headers['www-authenticate']).toContain(
+        'error_description="the token is not meant for this API (audience)"',
+      );
+
+      // Dex issues tokens for 5 s here (ample for the first, accepted request on a busy machine),
+      // and this API allows 1 s of clock leeway; the second request waits until exp + leeway passed.
+      const shortLived = await startOidcProvider({ tokenLifetimeSeconds: 5 });
+      const shortConfig: AuthConfig = {
+        issuerUrl: shortLived.issuer,
+        audience: shortLived.audience,
+        rolesClaim: 'groups',
+        adminRole: undefined,
+        nameClaim: 'name',
+        requiredForReads: false,
+      };
+      const leewaySeconds = 1;
+      const shortAuth = createAuth(shortConfig, silentLogger, { clockLeewaySeconds: leewaySeconds });
+      const shortApp = await buildTestApp(testDb, { config: { auth: shortConfig }, auth: shortAuth });
+      try {
+        await waitFor(() => shortAuth.keysLoaded(), 'the short-lived provider keys to load');
+        const token = await shortLived.token('alice');
+        const post = () =>
+          request(shortApp.callback).post('/api/memos').set(as(token)).send({ title: 'soon' });
+        await post().expect(201);
+        const { exp } = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as {
+          exp: number;
+        };
+        await new Promise((r) => setTimeout(r, Math.max(0, (exp + leewaySeconds) * 1000 + 200 - Date.now())));
+        const expired = await post().expect(401);
+        expect(expired.headers['www-authenticate']).toContain('error_description="the token has expired"');
+      } finally {
+        shortAuth.stop();
+        await shortApp.close();
+        await shortLived.close();
       }
     });
 

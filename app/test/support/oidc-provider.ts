@@ -48,6 +48,8 @@ export interface OidcProvider {
   readonly issuer: string;
   /** The client id tokens are issued for (their aud). */
   readonly audience: string;
+  /** A second client of the same provider: its tokens are genuine but meant for another API. */
+  readonly otherAudience: string;
   /** admin is in group 'memo-admin'; alice in 'memo-users'; bob in none (no groups claim). */
   readonly users: { readonly alice: OidcUser; readonly bob: OidcUser; readonly admin: OidcUser };
   /** issuer + '/keys', as the discovery document names it. */
@@ -56,6 +58,8 @@ export interface OidcProvider {
   token(user: OidcUserName): Promise<string>;
   /** Access, ID and refresh token of one password grant, for the given scopes. */
   tokens(user: OidcUserName, scopes?: readonly string[]): Promise<OidcTokens>;
+  /** A real access token issued to the second client (aud `otherAudience`). */
+  tokenForOtherAudience(user: OidcUserName): Promise<string>;
   /** Makes the provider sign with a new key (new kid) from now on, keeping its issuer URL; old tokens stay valid only if the verifier still knows the old key. */
   rotateKeys(): Promise<void>;
   /** Stops the provider process (the issuer becomes unreachable); start() brings it back on the same port. */
@@ -82,6 +86,8 @@ const ROOT_DIR = path.resolve(__dirname, '../../..');
 /** Linked there by test/oidc/build.sh (npm run setup). */
 export const DEX_BINARY = path.join(ROOT_DIR, '.services', 'oidc', 'bin', 'dex');
 const CLIENT_ID = 'memo-api';
+/** The second client, whose tokens carry another audience. */
+const OTHER_CLIENT_ID = 'another-api';
 /** Dex's id of its built-in password database; it is part of every subject. */
 const CONNECTOR_ID = 'local';
 export const DEFAULT_SCOPES = ['openid', 'email', 'profile', 'groups', 'offline_access'] as const;
@@ -189,6 +195,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   const issuer = `http://127.0.0.1:${port}/dex`;
   const jwksUri = `${issuer}/keys`;
   const clientSecret = randomBytes(24).toString('base64url');
+  const otherClientSecret = randomBytes(24).toString('base64url');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'memo-oidc-'));
   const configFile = path.join(dir, 'dex.json');
   // Dex reads YAML, and JSON is YAML: no quoting rules to get wrong for the bcrypt hashes.
@@ -219,6 +226,12 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
             name: 'memo API tests',
             secret: clientSecret,
             redirectURIs: ['http://127.0.0.1/callback'],
+          },
+          {
+            id: OTHER_CLIENT_ID,
+            name: 'another API',
+            secret: otherClientSecret,
+            redirectURIs: ['http://127.0.0.1/other-callback'],
           },
         ],
       },
@@ -292,15 +305,16 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     }
   };
 
-  const tokens = async (
+  const grant = async (
     name: OidcUserName,
-    scopes: readonly string[] = DEFAULT_SCOPES,
+    scopes: readonly string[],
+    client: { readonly id: string; readonly secret: string },
   ): Promise<OidcTokens> => {
     const user = USERS[name];
     const res = await fetch(`${issuer}/token`, {
       method: 'POST',
       headers: {
-        authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${clientSecret}`).toString('base64')}`,
+        authorization: `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`,
         'content-type': 'application/x-www-form-urlencoded',
       },
       body: new URLSearchParams({
@@ -327,6 +341,8 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       expiresIn: body.expires_in,
     };
   };
+  const tokens = (name: OidcUserName, scopes: readonly string[] = DEFAULT_SCOPES): Promise<OidcTokens> =>
+    grant(name, scopes, { id: CLIENT_ID, secret: clientSecret });
 
   const user = (name: OidcUserName): OidcUser => ({
     username: USERS[name].username,
@@ -339,10 +355,13 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   const provider: OidcProvider = {
     issuer,
     audience: CLIENT_ID,
+    otherAudience: OTHER_CLIENT_ID,
     users: { alice: user('alice'), bob: user('bob'), admin: user('admin') },
     jwksUri,
     token: async (name) => (await tokens(name)).accessToken,
     tokens,
+    tokenForOtherAudience: async (name) =>
+      (await grant(name, DEFAULT_SCOPES, { id: OTHER_CLIENT_ID, secret: otherClientSecret })).accessToken,
     async rotateKeys() {
       const before = await publishedKids(jwksUri);
       await stop();
