@@ -92,9 +92,8 @@ export class MemoStack extends Chart {
     });
     this.cache = new RedisCache(this, 'redis', {
       namespace,
+      // A cache without persistence: no volume, so no StorageClass either.
       resources: profile.redis.resources,
-      storageGiB: profile.redis.storageGiB,
-      storageClassName: profile.storageClassName,
     });
     this.events = new KafkaCluster(this, 'kafka', {
       namespace,

@@ -79,7 +79,8 @@ export interface Profile {
     readonly resources: ResourcePreset;
     readonly storageGiB: number;
   };
-  readonly redis: { readonly resources: ResourcePreset; readonly storageGiB: number };
+  /** A cache without persistence (RedisCache's default): no volume to size. */
+  readonly redis: { readonly resources: ResourcePreset };
   readonly kafka: {
     readonly replicas: number;
     readonly resources: ResourcePreset;
@@ -101,7 +102,7 @@ const localBase = {
   // A laptop cluster, reachable from the laptop only: writes without sign-in (README, "Sign-in (cloud)").
   api: { replicas: 1, resources: ResourcePreset.SMALL, allowAnonymousWrites: true },
   mariadb: { replicas: 1, resources: ResourcePreset.SMALL, storageGiB: 2 },
-  redis: { resources: ResourcePreset.MICRO, storageGiB: 1 },
+  redis: { resources: ResourcePreset.MICRO },
   kafka: { replicas: 1, resources: ResourcePreset.MEDIUM, storageGiB: 2 },
   monitoring: {
     prometheusResources: ResourcePreset.SMALL,
@@ -166,7 +167,7 @@ export const CLOUD: Profile = {
     oidc: { issuerUrl: CLOUD_OIDC_ISSUER_PLACEHOLDER, audience: 'memo-api', adminRole: 'memo-admin' },
   },
   mariadb: { replicas: 2, resources: ResourcePreset.LARGE, storageGiB: 50 },
-  redis: { resources: ResourcePreset.MEDIUM, storageGiB: 5 },
+  redis: { resources: ResourcePreset.MEDIUM },
   kafka: { replicas: 3, resources: ResourcePreset.LARGE, storageGiB: 50 },
   monitoring: {
     prometheusResources: ResourcePreset.MEDIUM,

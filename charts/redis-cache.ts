@@ -109,12 +109,13 @@ export interface RedisCacheProps {
    */
   readonly appendOnly?: boolean;
   /**
-   * Size of the data volume in GiB; used only with appendOnly.
+   * Size of the data volume in GiB. Only with appendOnly: without it Redis keeps nothing on disk,
+   * so a size given there is refused rather than silently ignored.
    * @default 1
    */
   readonly storageGiB?: number;
   /**
-   * StorageClass of the data volume; used only with appendOnly.
+   * StorageClass of the data volume. Only with appendOnly (refused without it, as storageGiB is).
    * @default - the cluster's default StorageClass
    * @see https://kubernetes.io/docs/concepts/storage/storage-classes/
    */
@@ -218,6 +219,11 @@ export class RedisCache
     if (!EVICTION_POLICIES.includes(this.maxMemoryPolicy)) {
       throw new Error(
         `${OWNER}: maxMemoryPolicy must be one of ${EVICTION_POLICIES.join(', ')}, got '${this.maxMemoryPolicy}'`,
+      );
+    }
+    if (!this.appendOnly && (props.storageGiB !== undefined || props.storageClassName !== undefined)) {
+      throw new Error(
+        `${OWNER}: storageGiB and storageClassName size the append-only file's volume, which exists only with appendOnly: true; set appendOnly or leave them out`,
       );
     }
     this.storageGiB = props.storageGiB ?? 1;

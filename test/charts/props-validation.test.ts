@@ -254,7 +254,6 @@ const PROFILE_MARIADB = {
 } as const satisfies Record<keyof Profile['mariadb'], Verdict>;
 const PROFILE_REDIS = {
   resources: 'validated',
-  storageGiB: 'validated',
 } as const satisfies Record<keyof Profile['redis'], Verdict>;
 const PROFILE_KAFKA = {
   replicas: 'validated',
@@ -597,8 +596,10 @@ const SUBJECTS: readonly Subject[] = [
       { prop: 'maxMemoryMiB', bad: 128, good: 127 },
       { prop: 'maxMemoryMiB', bad: 0, good: 1 },
       { prop: 'maxMemoryPolicy', bad: 'lru', good: 'noeviction' },
-      { prop: 'storageGiB', bad: 0, good: 1 },
-      common.storageClassName,
+      { prop: 'storageGiB', bad: 0, good: 1, with: { appendOnly: true } },
+      { prop: 'storageGiB', bad: 1, good: undefined, shows: 'only with appendOnly: true' },
+      { ...common.storageClassName, with: { appendOnly: true } },
+      { prop: 'storageClassName', bad: 'standard', good: undefined, shows: 'only with appendOnly: true' },
       { prop: 'existingSecretName', bad: 'redis creds', good: 'redis.creds' },
       { prop: 'disabledCommands', bad: ['FLUSH ALL'], good: [], shows: 'FLUSH ALL' },
       { prop: 'disabledCommands', bad: ['ping'], good: ['flushall'], shows: 'PING' },
@@ -901,7 +902,6 @@ const SUBJECTS: readonly Subject[] = [
       },
       { prop: 'mariadb.storageGiB', bad: 0, good: 1, owner: 'MariaDbStatefulSet' },
       { prop: 'redis.resources', bad: preset(8), good: preset(16), owner: 'RedisCache', shows: 'got 8 MiB' },
-      { prop: 'redis.storageGiB', bad: 0, good: 1, owner: 'RedisCache' },
       { prop: 'kafka.replicas', bad: 2, good: 3, owner: 'KafkaCluster' },
       {
         prop: 'kafka.resources',

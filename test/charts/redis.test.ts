@@ -200,7 +200,17 @@ describe('RedisCache errors', () => {
       /maxMemoryMiB must be an integer between 1 and 127, got 128/,
     ],
     ['an unknown policy', { maxMemoryPolicy: 'lru' }, /maxMemoryPolicy must be one of .*got 'lru'/],
-    ['zero storage', { storageGiB: 0 }, /storageGiB must be an integer >= 1, got 0/],
+    ['zero storage', { appendOnly: true, storageGiB: 0 }, /storageGiB must be an integer >= 1, got 0/],
+    [
+      'a volume size without appendOnly (it would size nothing)',
+      { storageGiB: 5 },
+      /storageGiB and storageClassName .* exists only with appendOnly: true/,
+    ],
+    [
+      'a StorageClass without appendOnly',
+      { storageClassName: 'standard' },
+      /storageGiB and storageClassName .* exists only with appendOnly: true/,
+    ],
     [
       'a command with a space',
       { disabledCommands: ['FLUSH ALL'] },
