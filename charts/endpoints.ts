@@ -1,3 +1,5 @@
+import type { SeriesSelector } from './series-selector';
+
 /**
  * What a backing construct exposes so that any client (the MemoApi, or a plain Deployment in
  * another chart) can connect to it and be allowed through the NetworkPolicies, without knowing
@@ -100,9 +102,15 @@ export interface MonitoringContribution {
   /** The name of a Service that exposes the metrics port (for ServiceMonitors in operator mode). */
   readonly serviceName: string;
   readonly scrape: ScrapeEndpoint;
-  readonly alertRules: readonly AlertRule[];
+  /**
+   * The alert rules, every query reading only the series `series` selects: the ones the
+   * monitoring stack scrapes from this component (its job and namespace), not another stack's
+   * in the same Prometheus.
+   */
+  alertRules(series: SeriesSelector): readonly AlertRule[];
   readonly dashboardTitle: string;
-  readonly dashboardPanels: readonly DashboardPanel[];
+  /** The dashboard panels, every query scoped to `series` as the alert rules are. */
+  dashboardPanels(series: SeriesSelector): readonly DashboardPanel[];
 }
 
 /** Implemented by every construct the MonitoringStack can watch. */

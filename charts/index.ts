@@ -13,3 +13,4 @@ export * from './pod-security';
 export * from './profiles';
 export * from './redis-cache';
 export * from './resources';
+export * from './series-selector';

@@ -40,6 +40,7 @@ import {
 import { ComponentIdentity, recommendedLabels, selectorLabels } from './labels';
 import { ImageUser, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
 import { ResourcePreset } from './resources';
+import { LabelMatcher, SeriesSelector } from './series-selector';
 
 const OWNER = 'KafkaCluster';
 
@@ -553,12 +554,14 @@ export class KafkaCluster
       namespace: this.namespace,
       serviceName: this.headlessServiceName,
       scrape: { portName: 'metrics', port: METRICS_PORT, path: '/metrics' },
-      alertRules: kafkaAlertRules(
-        this.replicas,
-        this.topics.map((t) => t.name),
-      ),
+      alertRules: (series) =>
+        kafkaAlertRules(
+          series,
+          this.replicas,
+          this.topics.map((t) => t.name),
+        ),
       dashboardTitle: 'Kafka',
-      dashboardPanels: KAFKA_PANELS,
+      dashboardPanels: kafkaPanels,
     };
   }
 
@@ -668,13 +671,13 @@ function topicJobName(cluster: string, topic: string): string {
   return `${plain.slice(0, 54).replace(/-+$/, '')}-${hash}`;
 }
 
-function kafkaAlertRules(replicas: number, topics: readonly string[]): AlertRule[] {
+function kafkaAlertRules(s: SeriesSelector, replicas: number, topics: readonly string[]): AlertRule[] {
   // Every node's exporter sidecar reports the whole cluster: dedupe per partition with max.
-  const lagSelector = topics.length > 0 ? `{topic=~"${topics.map(escapeRegex).join('|')}"}` : '';
+  const lagTopics = topics.length > 0 ? [LabelMatcher.anyOf('topic', topics)] : [];
   return [
     {
       alert: 'KafkaBrokersDown',
-      expr: `(max(kafka_brokers) or vector(0)) < ${replicas}`,
+      expr: `(max(${s.series('kafka_brokers')}) or vector(0)) < ${replicas}`,
       for: '3m',
       labels: { severity: 'critical' },
       annotations: {
@@ -684,7 +687,7 @@ function kafkaAlertRules(replicas: number, topics: readonly string[]): AlertRule
     },
     {
       alert: 'KafkaUnderReplicatedPartitions',
-      expr: 'sum(max by (topic, partition) (kafka_topic_partition_under_replicated_partition)) > 0',
+      expr: `sum(max by (topic, partition) (${s.series('kafka_topic_partition_under_replicated_partition')})) > 0`,
       for: '5m',
       labels: { severity: 'warning' },
       annotations: {
@@ -694,7 +697,7 @@ function kafkaAlertRules(replicas: number, topics: readonly string[]): AlertRule
     },
     {
       alert: 'KafkaOfflinePartitions',
-      expr: 'count(max by (topic, partition) (kafka_topic_partition_leader) == -1) > 0',
+      expr: `count(max by (topic, partition) (${s.series('kafka_topic_partition_leader')}) == -1) > 0`,
       for: '1m',
       labels: { severity: 'critical' },
       annotations: {
@@ -704,7 +707,7 @@ function kafkaAlertRules(replicas: number, topics: readonly string[]): AlertRule
     },
     {
       alert: 'KafkaConsumerGroupLag',
-      expr: `max by (consumergroup, topic) (kafka_consumergroup_lag_sum${lagSelector}) > 1000`,
+      expr: `max by (consumergroup, topic) (${s.series('kafka_consumergroup_lag_sum', ...lagTopics)}) > 1000`,
       for: '10m',
       labels: { severity: 'warning' },
       annotations: {
@@ -716,45 +719,43 @@ function kafkaAlertRules(replicas: number, topics: readonly string[]): AlertRule
   ];
 }
 
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\\\$&');
+function kafkaPanels(s: SeriesSelector): DashboardPanel[] {
+  return [
+    {
+      title: 'Brokers',
+      type: 'stat',
+      targets: [{ expr: `max(${s.series('kafka_brokers')})`, legendFormat: 'brokers' }],
+    },
+    {
+      title: 'Messages in per second by topic',
+      type: 'timeseries',
+      unit: 'ops',
+      targets: [
+        {
+          expr: `sum by (topic) (max by (topic, partition) (rate(${s.series('kafka_topic_partition_current_offset')}[5m])))`,
+          legendFormat: '{{topic}}',
+        },
+      ],
+    },
+    {
+      title: 'Consumer group lag',
+      type: 'timeseries',
+      targets: [
+        {
+          expr: `max by (consumergroup, topic) (${s.series('kafka_consumergroup_lag_sum')})`,
+          legendFormat: '{{consumergroup}} / {{topic}}',
+        },
+      ],
+    },
+    {
+      title: 'Under-replicated partitions',
+      type: 'stat',
+      targets: [
+        {
+          expr: `sum(max by (topic, partition) (${s.series('kafka_topic_partition_under_replicated_partition')}))`,
+          legendFormat: 'partitions',
+        },
+      ],
+    },
+  ];
 }
-
-const KAFKA_PANELS: DashboardPanel[] = [
-  {
-    title: 'Brokers',
-    type: 'stat',
-    targets: [{ expr: 'max(kafka_brokers)', legendFormat: 'brokers' }],
-  },
-  {
-    title: 'Messages in per second by topic',
-    type: 'timeseries',
-    unit: 'ops',
-    targets: [
-      {
-        expr: 'sum by (topic) (max by (topic, partition) (rate(kafka_topic_partition_current_offset[5m])))',
-        legendFormat: '{{topic}}',
-      },
-    ],
-  },
-  {
-    title: 'Consumer group lag',
-    type: 'timeseries',
-    targets: [
-      {
-        expr: 'max by (consumergroup, topic) (kafka_consumergroup_lag_sum)',
-        legendFormat: '{{consumergroup}} / {{topic}}',
-      },
-    ],
-  },
-  {
-    title: 'Under-replicated partitions',
-    type: 'stat',
-    targets: [
-      {
-        expr: 'sum(max by (topic, partition) (kafka_topic_partition_under_replicated_partition))',
-        legendFormat: 'partitions',
-      },
-    ],
-  },
-];

@@ -43,6 +43,7 @@ import {
 import { ComponentIdentity, recommendedLabels, selectorLabels } from './labels';
 import { ImageUser, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
 import { ResourcePreset } from './resources';
+import { SeriesSelector } from './series-selector';
 
 const OWNER = 'MariaDbStatefulSet';
 
@@ -448,9 +449,9 @@ export class MariaDbStatefulSet
       namespace: this.namespace,
       serviceName: this.headlessServiceName,
       scrape: { portName: 'metrics', port: METRICS_PORT, path: '/metrics' },
-      alertRules: mariadbAlertRules(this.replicas),
+      alertRules: (series) => mariadbAlertRules(series, this.replicas),
       dashboardTitle: 'MariaDB',
-      dashboardPanels: MARIADB_PANELS,
+      dashboardPanels: mariadbPanels,
     };
   }
 
@@ -836,11 +837,11 @@ function renderMyCnf(options: {
   return lines.join('\n') + '\n';
 }
 
-function mariadbAlertRules(replicas: number): AlertRule[] {
+function mariadbAlertRules(s: SeriesSelector, replicas: number): AlertRule[] {
   const rules: AlertRule[] = [
     {
       alert: 'MariaDbDown',
-      expr: `(count(mysql_up == 1) or vector(0)) < ${replicas}`,
+      expr: `(count(${s.series('mysql_up')} == 1) or vector(0)) < ${replicas}`,
       for: '2m',
       labels: { severity: 'critical' },
       annotations: {
@@ -850,7 +851,7 @@ function mariadbAlertRules(replicas: number): AlertRule[] {
     },
     {
       alert: 'MariaDbConnectionsNearMax',
-      expr: 'max by (pod) (mysql_global_status_threads_connected / mysql_global_variables_max_connections) > 0.8',
+      expr: `max by (pod) (${s.series('mysql_global_status_threads_connected')} / ${s.series('mysql_global_variables_max_connections')}) > 0.8`,
       for: '5m',
       labels: { severity: 'warning' },
       annotations: {
@@ -860,7 +861,7 @@ function mariadbAlertRules(replicas: number): AlertRule[] {
     },
     {
       alert: 'MariaDbSlowQueries',
-      expr: 'sum by (pod) (rate(mysql_global_status_slow_queries[5m])) > 1',
+      expr: `sum by (pod) (rate(${s.series('mysql_global_status_slow_queries')}[5m])) > 1`,
       for: '10m',
       labels: { severity: 'warning' },
       annotations: {
@@ -873,7 +874,7 @@ function mariadbAlertRules(replicas: number): AlertRule[] {
     rules.push(
       {
         alert: 'MariaDbReplicationStopped',
-        expr: 'mysql_slave_status_slave_io_running == 0 or mysql_slave_status_slave_sql_running == 0',
+        expr: `${s.series('mysql_slave_status_slave_io_running')} == 0 or ${s.series('mysql_slave_status_slave_sql_running')} == 0`,
         for: '2m',
         labels: { severity: 'critical' },
         annotations: {
@@ -883,7 +884,7 @@ function mariadbAlertRules(replicas: number): AlertRule[] {
       },
       {
         alert: 'MariaDbReplicationLag',
-        expr: 'mysql_slave_status_seconds_behind_master > 30',
+        expr: `${s.series('mysql_slave_status_seconds_behind_master')} > 30`,
         for: '5m',
         labels: { severity: 'warning' },
         annotations: {
@@ -896,42 +897,65 @@ function mariadbAlertRules(replicas: number): AlertRule[] {
   return rules;
 }
 
-const MARIADB_PANELS: DashboardPanel[] = [
-  {
-    title: 'Queries per second',
-    type: 'timeseries',
-    unit: 'qps',
-    targets: [{ expr: 'sum by (pod) (rate(mysql_global_status_queries[5m]))', legendFormat: '{{pod}}' }],
-  },
-  {
-    title: 'Connections',
-    type: 'timeseries',
-    targets: [
-      { expr: 'sum by (pod) (mysql_global_status_threads_connected)', legendFormat: '{{pod}} connected' },
-      { expr: 'max(mysql_global_variables_max_connections)', legendFormat: 'max_connections' },
-    ],
-  },
-  {
-    title: 'Slow queries per second',
-    type: 'timeseries',
-    unit: 'qps',
-    targets: [{ expr: 'sum by (pod) (rate(mysql_global_status_slow_queries[5m]))', legendFormat: '{{pod}}' }],
-  },
-  {
-    title: 'InnoDB buffer pool hit ratio',
-    type: 'timeseries',
-    unit: 'percentunit',
-    targets: [
-      {
-        expr: '1 - sum by (pod) (rate(mysql_global_status_innodb_buffer_pool_reads[5m])) / sum by (pod) (rate(mysql_global_status_innodb_buffer_pool_read_requests[5m]))',
-        legendFormat: '{{pod}}',
-      },
-    ],
-  },
-  {
-    title: 'Replication lag',
-    type: 'timeseries',
-    unit: 's',
-    targets: [{ expr: 'max by (pod) (mysql_slave_status_seconds_behind_master)', legendFormat: '{{pod}}' }],
-  },
-];
+function mariadbPanels(s: SeriesSelector): DashboardPanel[] {
+  return [
+    {
+      title: 'Queries per second',
+      type: 'timeseries',
+      unit: 'qps',
+      targets: [
+        {
+          expr: `sum by (pod) (rate(${s.series('mysql_global_status_queries')}[5m]))`,
+          legendFormat: '{{pod}}',
+        },
+      ],
+    },
+    {
+      title: 'Connections',
+      type: 'timeseries',
+      targets: [
+        {
+          expr: `sum by (pod) (${s.series('mysql_global_status_threads_connected')})`,
+          legendFormat: '{{pod}} connected',
+        },
+        {
+          expr: `max(${s.series('mysql_global_variables_max_connections')})`,
+          legendFormat: 'max_connections',
+        },
+      ],
+    },
+    {
+      title: 'Slow queries per second',
+      type: 'timeseries',
+      unit: 'qps',
+      targets: [
+        {
+          expr: `sum by (pod) (rate(${s.series('mysql_global_status_slow_queries')}[5m]))`,
+          legendFormat: '{{pod}}',
+        },
+      ],
+    },
+    {
+      title: 'InnoDB buffer pool hit ratio',
+      type: 'timeseries',
+      unit: 'percentunit',
+      targets: [
+        {
+          expr: `1 - sum by (pod) (rate(${s.series('mysql_global_status_innodb_buffer_pool_reads')}[5m])) / sum by (pod) (rate(${s.series('mysql_global_status_innodb_buffer_pool_read_requests')}[5m]))`,
+          legendFormat: '{{pod}}',
+        },
+      ],
+    },
+    {
+      title: 'Replication lag',
+      type: 'timeseries',
+      unit: 's',
+      targets: [
+        {
+          expr: `max by (pod) (${s.series('mysql_slave_status_seconds_behind_master')})`,
+          legendFormat: '{{pod}}',
+        },
+      ],
+    },
+  ];
+}

@@ -39,6 +39,7 @@ import {
 import { ComponentIdentity, recommendedLabels, selectorLabels } from './labels';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
 import { ResourcePreset } from './resources';
+import { LabelMatcher, SeriesSelector } from './series-selector';
 
 /** HorizontalPodAutoscaler bounds and targets for the API. */
 export interface MemoApiAutoscaling {
@@ -797,9 +798,9 @@ export class MemoApi extends Construct implements IMonitored {
       namespace: this.namespace,
       serviceName: this.name,
       scrape: { portName: 'metrics', port: METRICS_PORT, path: METRICS_PATH },
-      alertRules: alertRules(this.name, this.namespace),
+      alertRules,
       dashboardTitle: 'Memo API',
-      dashboardPanels: dashboardPanels(this.name, this.namespace),
+      dashboardPanels,
     };
   }
 
@@ -814,24 +815,26 @@ export class MemoApi extends Construct implements IMonitored {
   }
 }
 
-function alertRules(job: string, namespace: string): AlertRule[] {
-  const sel = `job="${job}",namespace="${namespace}"`;
+/** Responses with a 5xx status, as the service's http_requests_total labels them. */
+const SERVER_ERRORS = LabelMatcher.regex('status', '5..');
+
+function alertRules(s: SeriesSelector): AlertRule[] {
   return [
     {
       alert: 'MemoApiDown',
-      expr: `absent(up{${sel}} == 1)`,
+      expr: `absent(${s.series('up')} == 1)`,
       for: '2m',
       labels: { severity: 'critical' },
       annotations: {
         summary: 'No memo-api replica is up',
-        description: `Prometheus has not scraped a healthy ${job} target in ${namespace} for 2 minutes.`,
+        description: `Prometheus has not scraped a healthy ${s.job} target in ${s.namespace} for 2 minutes.`,
       },
     },
     {
       alert: 'MemoApiHighErrorRate',
       expr:
-        `sum(rate(http_requests_total{${sel},status=~"5.."}[5m])) / ` +
-        `sum(rate(http_requests_total{${sel}}[5m])) > 0.05`,
+        `sum(rate(${s.series('http_requests_total', SERVER_ERRORS)}[5m])) / ` +
+        `sum(rate(${s.series('http_requests_total')}[5m])) > 0.05`,
       for: '5m',
       labels: { severity: 'critical' },
       annotations: {
@@ -841,7 +844,7 @@ function alertRules(job: string, namespace: string): AlertRule[] {
     },
     {
       alert: 'MemoApiHighLatencyP95',
-      expr: `histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[5m]))) > 0.5`,
+      expr: `histogram_quantile(0.95, sum by (le) (rate(${s.series('http_request_duration_seconds_bucket')}[5m]))) > 0.5`,
       for: '10m',
       labels: { severity: 'warning' },
       annotations: {
@@ -852,7 +855,7 @@ function alertRules(job: string, namespace: string): AlertRule[] {
     {
       alert: 'MemoApiDbPoolNearExhaustion',
       // Only the used gauge carries `state`; aggregating both sides by pod lets them match.
-      expr: `max by (pod) (db_pool_connections{${sel},state="used"}) / max by (pod) (db_pool_max{${sel}}) > 0.9`,
+      expr: `max by (pod) (${s.series('db_pool_connections', LabelMatcher.equal('state', 'used'))}) / max by (pod) (${s.series('db_pool_max')}) > 0.9`,
       for: '5m',
       labels: { severity: 'warning' },
       annotations: {
@@ -863,9 +866,9 @@ function alertRules(job: string, namespace: string): AlertRule[] {
     {
       alert: 'MemoApiCacheHitRateLow',
       expr:
-        `sum(rate(memo_cache_hits_total{${sel}}[15m])) / ` +
-        `(sum(rate(memo_cache_hits_total{${sel}}[15m])) + sum(rate(memo_cache_misses_total{${sel}}[15m]))) < 0.5` +
-        ` and sum(rate(memo_cache_misses_total{${sel}}[15m])) > 0.1`,
+        `sum(rate(${s.series('memo_cache_hits_total')}[15m])) / ` +
+        `(sum(rate(${s.series('memo_cache_hits_total')}[15m])) + sum(rate(${s.series('memo_cache_misses_total')}[15m]))) < 0.5` +
+        ` and sum(rate(${s.series('memo_cache_misses_total')}[15m])) > 0.1`,
       for: '30m',
       labels: { severity: 'warning' },
       annotations: {
@@ -875,7 +878,7 @@ function alertRules(job: string, namespace: string): AlertRule[] {
     },
     {
       alert: 'MemoApiOutboxBacklogGrowing',
-      expr: `max(memo_outbox_backlog{${sel}}) > 100 and delta(max(memo_outbox_backlog{${sel}})[10m:1m]) > 0`,
+      expr: `max(${s.series('memo_outbox_backlog')}) > 100 and delta(max(${s.series('memo_outbox_backlog')})[10m:1m]) > 0`,
       for: '10m',
       labels: { severity: 'warning' },
       annotations: {
@@ -886,10 +889,9 @@ function alertRules(job: string, namespace: string): AlertRule[] {
   ];
 }
 
-function dashboardPanels(job: string, namespace: string): DashboardPanel[] {
-  const sel = `job="${job}",namespace="${namespace}"`;
+function dashboardPanels(s: SeriesSelector): DashboardPanel[] {
   const quantile = (q: number) => ({
-    expr: `histogram_quantile(${q}, sum by (le) (rate(http_request_duration_seconds_bucket{${sel}}[5m])))`,
+    expr: `histogram_quantile(${q}, sum by (le) (rate(${s.series('http_request_duration_seconds_bucket')}[5m])))`,
     legendFormat: `p${Math.round(q * 100)}`,
   });
   return [
@@ -898,7 +900,10 @@ function dashboardPanels(job: string, namespace: string): DashboardPanel[] {
       type: 'timeseries',
       unit: 'reqps',
       targets: [
-        { expr: `sum by (status) (rate(http_requests_total{${sel}}[5m]))`, legendFormat: '{{status}}' },
+        {
+          expr: `sum by (status) (rate(${s.series('http_requests_total')}[5m]))`,
+          legendFormat: '{{status}}',
+        },
       ],
     },
     {
@@ -907,7 +912,7 @@ function dashboardPanels(job: string, namespace: string): DashboardPanel[] {
       unit: 'percentunit',
       targets: [
         {
-          expr: `sum(rate(http_requests_total{${sel},status=~"5.."}[5m])) / sum(rate(http_requests_total{${sel}}[5m]))`,
+          expr: `sum(rate(${s.series('http_requests_total', SERVER_ERRORS)}[5m])) / sum(rate(${s.series('http_requests_total')}[5m]))`,
           legendFormat: '5xx',
         },
       ],
@@ -925,8 +930,8 @@ function dashboardPanels(job: string, namespace: string): DashboardPanel[] {
       targets: [
         {
           expr:
-            `sum(rate(memo_cache_hits_total{${sel}}[5m])) / ` +
-            `(sum(rate(memo_cache_hits_total{${sel}}[5m])) + sum(rate(memo_cache_misses_total{${sel}}[5m])))`,
+            `sum(rate(${s.series('memo_cache_hits_total')}[5m])) / ` +
+            `(sum(rate(${s.series('memo_cache_hits_total')}[5m])) + sum(rate(${s.series('memo_cache_misses_total')}[5m])))`,
           legendFormat: 'hit rate',
         },
       ],
@@ -935,17 +940,17 @@ function dashboardPanels(job: string, namespace: string): DashboardPanel[] {
       title: 'Database pool',
       type: 'timeseries',
       targets: [
-        { expr: `sum by (state) (db_pool_connections{${sel}})`, legendFormat: '{{state}}' },
-        { expr: `sum(db_pool_max{${sel}})`, legendFormat: 'max' },
+        { expr: `sum by (state) (${s.series('db_pool_connections')})`, legendFormat: '{{state}}' },
+        { expr: `sum(${s.series('db_pool_max')})`, legendFormat: 'max' },
       ],
     },
     {
       title: 'Outbox backlog and events published',
       type: 'timeseries',
       targets: [
-        { expr: `max(memo_outbox_backlog{${sel}})`, legendFormat: 'backlog' },
-        { expr: `sum(rate(memo_events_published_total{${sel}}[5m]))`, legendFormat: 'published/s' },
-        { expr: `sum(rate(memo_events_publish_errors_total{${sel}}[5m]))`, legendFormat: 'errors/s' },
+        { expr: `max(${s.series('memo_outbox_backlog')})`, legendFormat: 'backlog' },
+        { expr: `sum(rate(${s.series('memo_events_published_total')}[5m]))`, legendFormat: 'published/s' },
+        { expr: `sum(rate(${s.series('memo_events_publish_errors_total')}[5m]))`, legendFormat: 'errors/s' },
       ],
     },
   ];

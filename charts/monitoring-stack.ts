@@ -30,6 +30,7 @@ import { IHasCredentials, IMonitored, MonitoringContribution, RequiredSecret } f
 import { ComponentIdentity, recommendedLabels, selectorLabels } from './labels';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
 import { ResourcePreset } from './resources';
+import { SeriesSelector } from './series-selector';
 
 /** Options of `MonitoringMode.operator()`. */
 export interface OperatorModeOptions {
@@ -383,6 +384,14 @@ export class MonitoringStack extends Construct implements IHasCredentials {
     return [...this.contributions];
   }
 
+  /**
+   * The labels this stack's Prometheus gives `component`'s series, which every alert rule and
+   * dashboard query of it selects on; rules or panels of your own for the component use it too.
+   */
+  public seriesOf(component: IMonitored): SeriesSelector {
+    return seriesSelectorOf(component.monitoring);
+  }
+
   /** prometheus.yml as written into the `<prefix>-prometheus-config` ConfigMap (standalone mode). */
   public get prometheusConfigYaml(): string {
     const relabelForPods = (c: MonitoringContribution) => [
@@ -439,10 +448,9 @@ export class MonitoringStack extends Construct implements IHasCredentials {
           job_name: this.alertmanagerName,
           static_configs: [{ targets: [`${this.alertmanagerName}:${ALERTMANAGER_PORT}`] }],
         },
-        // The job is named after the component's Service so alert expressions read the same
-        // as under the Prometheus Operator, whose ServiceMonitors name jobs that way.
+        // Named as under the Prometheus Operator, so one selector (seriesSelectorOf) fits both modes.
         ...this.contributions.map((c) => ({
-          job_name: c.serviceName,
+          job_name: scrapeJobName(c),
           metrics_path: c.scrape.path ?? '/metrics',
           kubernetes_sd_configs: [
             {
@@ -505,7 +513,7 @@ export class MonitoringStack extends Construct implements IHasCredentials {
           buildGrafanaDashboard({
             uid: dashboardUid(c.component),
             title: c.dashboardTitle,
-            panels: c.dashboardPanels,
+            panels: c.dashboardPanels(seriesSelectorOf(c)),
             datasourceUid: this.mode.datasourceUid,
             tags: ['memostack', c.component],
           }),
@@ -518,10 +526,11 @@ export class MonitoringStack extends Construct implements IHasCredentials {
 
   private ruleGroups() {
     return this.contributions
-      .filter((c) => c.alertRules.length > 0)
-      .map((c) => ({
-        name: c.component,
-        rules: c.alertRules.map((r) => ({
+      .map((c) => ({ name: c.component, rules: c.alertRules(seriesSelectorOf(c)) }))
+      .filter((group) => group.rules.length > 0)
+      .map((group) => ({
+        name: group.name,
+        rules: group.rules.map((r) => ({
           alert: r.alert,
           expr: r.expr,
           for: r.for,
@@ -916,6 +925,20 @@ export class MonitoringStack extends Construct implements IHasCredentials {
       });
     }
   }
+}
+
+/**
+ * The scrape job of a component: its Service name. A ServiceMonitor names its job after the
+ * Service it scrapes through (kept to `serviceName` by its relabeling), so both modes give the
+ * series the same `job` label.
+ */
+function scrapeJobName(c: MonitoringContribution): string {
+  return c.serviceName;
+}
+
+/** The series of a component as this stack scrapes them: both modes copy the pods' namespace into `namespace`. */
+function seriesSelectorOf(c: MonitoringContribution): SeriesSelector {
+  return new SeriesSelector({ job: scrapeJobName(c), namespace: c.namespace });
 }
 
 function labelSelector(labels: Record<string, string>): string {

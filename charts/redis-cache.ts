@@ -37,6 +37,7 @@ import {
 import { ComponentIdentity, recommendedLabels, selectorLabels } from './labels';
 import { ImageUser, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
 import { ResourcePreset } from './resources';
+import { SeriesSelector } from './series-selector';
 
 const OWNER = 'RedisCache';
 
@@ -352,9 +353,9 @@ export class RedisCache
       namespace: this.namespace,
       serviceName: this.headlessServiceName,
       scrape: { portName: 'metrics', port: METRICS_PORT, path: '/metrics' },
-      alertRules: REDIS_ALERT_RULES,
+      alertRules: redisAlertRules,
       dashboardTitle: 'Redis',
-      dashboardPanels: REDIS_PANELS,
+      dashboardPanels: redisPanels,
     };
   }
 
@@ -477,92 +478,98 @@ function renderRedisConf(options: {
   return lines.join('\n') + '\n';
 }
 
-const REDIS_ALERT_RULES: AlertRule[] = [
-  {
-    alert: 'RedisDown',
-    expr: '(count(redis_up == 1) or vector(0)) < 1',
-    for: '2m',
-    labels: { severity: 'critical' },
-    annotations: {
-      summary: 'Redis is down',
-      description:
-        'The Redis cache has not answered its exporter for 2 minutes; the API serves from the database.',
-    },
-  },
-  {
-    alert: 'RedisMemoryNearMax',
-    expr: 'max by (pod) (redis_memory_used_bytes / (redis_memory_max_bytes > 0)) > 0.95',
-    for: '10m',
-    labels: { severity: 'warning' },
-    annotations: {
-      summary: 'Redis memory at maxmemory',
-      description: 'Redis {{ $labels.pod }} uses {{ $value | humanizePercentage }} of maxmemory.',
-    },
-  },
-  {
-    alert: 'RedisHighEvictionRate',
-    expr: 'sum by (pod) (rate(redis_evicted_keys_total[5m])) > 50',
-    for: '15m',
-    labels: { severity: 'warning' },
-    annotations: {
-      summary: 'Redis evicts keys constantly',
-      description:
-        'Redis {{ $labels.pod }} evicts {{ $value }} keys/s: the cache is too small for its working set.',
-    },
-  },
-  {
-    alert: 'RedisRejectedConnections',
-    expr: 'sum by (pod) (increase(redis_rejected_connections_total[5m])) > 0',
-    // Rejections come in bursts; one more evaluation confirms it is not a single scrape's blip.
-    for: '1m',
-    labels: { severity: 'warning' },
-    annotations: {
-      summary: 'Redis rejects connections',
-      description:
-        'Redis {{ $labels.pod }} rejected {{ $value }} connections in 5 minutes (maxclients reached).',
-    },
-  },
-];
-
-const REDIS_PANELS: DashboardPanel[] = [
-  {
-    title: 'Cache hit ratio',
-    type: 'timeseries',
-    unit: 'percentunit',
-    targets: [
-      {
-        expr: 'sum(rate(redis_keyspace_hits_total[5m])) / (sum(rate(redis_keyspace_hits_total[5m])) + sum(rate(redis_keyspace_misses_total[5m])))',
-        legendFormat: 'hit ratio',
+function redisAlertRules(s: SeriesSelector): AlertRule[] {
+  return [
+    {
+      alert: 'RedisDown',
+      expr: `(count(${s.series('redis_up')} == 1) or vector(0)) < 1`,
+      for: '2m',
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: 'Redis is down',
+        description:
+          'The Redis cache has not answered its exporter for 2 minutes; the API serves from the database.',
       },
-    ],
-  },
-  {
-    title: 'Memory used vs maxmemory',
-    type: 'timeseries',
-    unit: 'bytes',
-    targets: [
-      { expr: 'sum(redis_memory_used_bytes)', legendFormat: 'used' },
-      { expr: 'sum(redis_memory_max_bytes)', legendFormat: 'maxmemory' },
-    ],
-  },
-  {
-    title: 'Commands per second',
-    type: 'timeseries',
-    unit: 'ops',
-    targets: [{ expr: 'sum(rate(redis_commands_processed_total[5m]))', legendFormat: 'commands' }],
-  },
-  {
-    title: 'Evicted and expired keys per second',
-    type: 'timeseries',
-    unit: 'ops',
-    targets: [
-      { expr: 'sum(rate(redis_evicted_keys_total[5m]))', legendFormat: 'evicted' },
-      { expr: 'sum(rate(redis_expired_keys_total[5m]))', legendFormat: 'expired' },
-    ],
-  },
-  {
-    title: 'Connected clients',
-    type: 'timeseries',
-    targets: [{ expr: 'sum(redis_connected_clients)', legendFormat: 'clients' }],
-  },
-];
+    },
+    {
+      alert: 'RedisMemoryNearMax',
+      expr: `max by (pod) (${s.series('redis_memory_used_bytes')} / (${s.series('redis_memory_max_bytes')} > 0)) > 0.95`,
+      for: '10m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'Redis memory at maxmemory',
+        description: 'Redis {{ $labels.pod }} uses {{ $value | humanizePercentage }} of maxmemory.',
+      },
+    },
+    {
+      alert: 'RedisHighEvictionRate',
+      expr: `sum by (pod) (rate(${s.series('redis_evicted_keys_total')}[5m])) > 50`,
+      for: '15m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'Redis evicts keys constantly',
+        description:
+          'Redis {{ $labels.pod }} evicts {{ $value }} keys/s: the cache is too small for its working set.',
+      },
+    },
+    {
+      alert: 'RedisRejectedConnections',
+      expr: `sum by (pod) (increase(${s.series('redis_rejected_connections_total')}[5m])) > 0`,
+      // Rejections come in bursts; one more evaluation confirms it is not a single scrape's blip.
+      for: '1m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'Redis rejects connections',
+        description:
+          'Redis {{ $labels.pod }} rejected {{ $value }} connections in 5 minutes (maxclients reached).',
+      },
+    },
+  ];
+}
+
+function redisPanels(s: SeriesSelector): DashboardPanel[] {
+  return [
+    {
+      title: 'Cache hit ratio',
+      type: 'timeseries',
+      unit: 'percentunit',
+      targets: [
+        {
+          expr: `sum(rate(${s.series('redis_keyspace_hits_total')}[5m])) / (sum(rate(${s.series('redis_keyspace_hits_total')}[5m])) + sum(rate(${s.series('redis_keyspace_misses_total')}[5m])))`,
+          legendFormat: 'hit ratio',
+        },
+      ],
+    },
+    {
+      title: 'Memory used vs maxmemory',
+      type: 'timeseries',
+      unit: 'bytes',
+      targets: [
+        { expr: `sum(${s.series('redis_memory_used_bytes')})`, legendFormat: 'used' },
+        { expr: `sum(${s.series('redis_memory_max_bytes')})`, legendFormat: 'maxmemory' },
+      ],
+    },
+    {
+      title: 'Commands per second',
+      type: 'timeseries',
+      unit: 'ops',
+      targets: [
+        { expr: `sum(rate(${s.series('redis_commands_processed_total')}[5m]))`, legendFormat: 'commands' },
+      ],
+    },
+    {
+      title: 'Evicted and expired keys per second',
+      type: 'timeseries',
+      unit: 'ops',
+      targets: [
+        { expr: `sum(rate(${s.series('redis_evicted_keys_total')}[5m]))`, legendFormat: 'evicted' },
+        { expr: `sum(rate(${s.series('redis_expired_keys_total')}[5m]))`, legendFormat: 'expired' },
+      ],
+    },
+    {
+      title: 'Connected clients',
+      type: 'timeseries',
+      targets: [{ expr: `sum(${s.series('redis_connected_clients')})`, legendFormat: 'clients' }],
+    },
+  ];
+}

@@ -1,6 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { KafkaCluster, KafkaClusterProps } from '../../charts/kafka-cluster';
 import { ResourcePreset } from '../../charts/resources';
+import { SeriesSelector } from '../../charts/series-selector';
 import { container, envOf, expectProductionReadyPods, find, names, synth } from './backing-assertions';
 
 function build(props: KafkaClusterProps = {}, topics = true) {
@@ -180,9 +181,14 @@ describe('KafkaCluster with one node', () => {
   });
 
   test('when topics are added, then the lag alert watches them', () => {
-    const lag = kafka.monitoring.alertRules.find((r) => r.alert === 'KafkaConsumerGroupLag');
-    expect(lag?.expr).toContain('kafka_consumergroup_lag_sum{topic=~"memo_events"}');
-    expect(kafka.monitoring.alertRules.map((r) => r.alert)).toEqual([
+    const rules = kafka.monitoring.alertRules(
+      new SeriesSelector({ job: 'memo-kafka-headless', namespace: 'memo' }),
+    );
+    const lag = rules.find((r) => r.alert === 'KafkaConsumerGroupLag');
+    expect(lag?.expr).toContain(
+      'kafka_consumergroup_lag_sum{job="memo-kafka-headless",namespace="memo",topic=~"memo_events"}',
+    );
+    expect(rules.map((r) => r.alert)).toEqual([
       'KafkaBrokersDown',
       'KafkaUnderReplicatedPartitions',
       'KafkaOfflinePartitions',

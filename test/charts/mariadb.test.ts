@@ -1,6 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { MariaDbStatefulSet, MariaDbStatefulSetProps } from '../../charts/mariadb-stateful-set';
 import { ResourcePreset } from '../../charts/resources';
+import { SeriesSelector } from '../../charts/series-selector';
 import {
   container,
   envOf,
@@ -11,6 +12,9 @@ import {
   secretRefs,
   synth,
 } from './backing-assertions';
+
+/** The series of MariaDB as a monitoring stack in memo scrapes them. */
+const series = new SeriesSelector({ job: 'memo-mariadb-headless', namespace: 'memo' });
 
 function build(props: MariaDbStatefulSetProps = {}, chartProps = { namespace: 'memo' }) {
   const app = Testing.app();
@@ -168,7 +172,7 @@ describe('MariaDbStatefulSet with defaults', () => {
       serviceName: 'memo-mariadb-headless',
       scrape: { portName: 'metrics', port: 9104 },
     });
-    expect(db.monitoring.alertRules.map((r) => r.alert)).toEqual([
+    expect(db.monitoring.alertRules(series).map((r) => r.alert)).toEqual([
       'MariaDbDown',
       'MariaDbConnectionsNearMax',
       'MariaDbSlowQueries',
@@ -290,10 +294,16 @@ describe('MariaDbStatefulSet with replication', () => {
   });
 
   test('when replicas is 2, then replication alerts are added', () => {
-    expect(db.monitoring.alertRules.map((r) => r.alert)).toEqual(
+    expect(db.monitoring.alertRules(series).map((r) => r.alert)).toEqual(
       expect.arrayContaining(['MariaDbReplicationStopped', 'MariaDbReplicationLag']),
     );
-    expect(db.monitoring.alertRules[0].expr).toBe('(count(mysql_up == 1) or vector(0)) < 2');
+  });
+
+  test('when replicas is 2, then MariaDbDown counts the up servers among its own series only', () => {
+    // Another stack's healthy servers in the same Prometheus must not make up for ours.
+    expect(db.monitoring.alertRules(series)[0].expr).toBe(
+      '(count(mysql_up{job="memo-mariadb-headless",namespace="memo"} == 1) or vector(0)) < 2',
+    );
   });
 
   test('when the preset is LARGE, then InnoDB gets 60 % of the limit', () => {

@@ -4,6 +4,7 @@ import { Connections } from '../../charts/connections';
 import { CacheEndpoint, DatabaseEndpoint, EventsEndpoint } from '../../charts/endpoints';
 import { MemoApi, MemoApiProps } from '../../charts/memo-api';
 import { ResourcePreset } from '../../charts/resources';
+import { SeriesSelector } from '../../charts/series-selector';
 
 /** The environment the memo service reads (app/src/config.ts): no more, no less. */
 const CONTRACT_ENV = [
@@ -510,7 +511,8 @@ describe('MemoApi', () => {
 
   test('when monitored, then the contribution names the alerts and dashboard panels the issue asks for', () => {
     const { api } = synth();
-    expect(api.monitoring.alertRules.map((r) => r.alert)).toEqual([
+    const series = new SeriesSelector({ job: 'memo-api', namespace: 'memo' });
+    expect(api.monitoring.alertRules(series).map((r) => r.alert)).toEqual([
       'MemoApiDown',
       'MemoApiHighErrorRate',
       'MemoApiHighLatencyP95',
@@ -518,7 +520,10 @@ describe('MemoApi', () => {
       'MemoApiCacheHitRateLow',
       'MemoApiOutboxBacklogGrowing',
     ]);
-    const exprs = api.monitoring.dashboardPanels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    const exprs = api.monitoring
+      .dashboardPanels(series)
+      .flatMap((p) => p.targets.map((t) => t.expr))
+      .join('\n');
     for (const needle of [
       'histogram_quantile(0.5,',
       'histogram_quantile(0.95,',

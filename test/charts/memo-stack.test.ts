@@ -8,6 +8,7 @@ import { synthProfile } from '../../main';
 import { MemoStack, MemoStackProps } from '../../charts/memo-stack';
 import { MonitoringMode } from '../../charts/monitoring-stack';
 import { CLOUD, KIND, Profile } from '../../charts/profiles';
+import { SeriesSelector } from '../../charts/series-selector';
 
 type Manifest = {
   kind: string;
@@ -40,6 +41,32 @@ function selects(
   labels: Record<string, string> = {},
 ): boolean {
   return Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+}
+
+/**
+ * The parts of a PromQL expression that could read another stack's series: what is left once
+ * its selectors scoped to `series` (metric name, then job and namespace, then any other
+ * matchers), ranges, grouping label lists, numbers and function calls are taken out. A bare
+ * metric name or a selector without the scope stays.
+ */
+function unscopedParts(expr: string, series: SeriesSelector): string[] {
+  const scope = `{job=${JSON.stringify(series.job)},namespace=${JSON.stringify(series.namespace)}`;
+  const scoped = new RegExp(
+    `[a-zA-Z_:][a-zA-Z0-9_:]*${scope.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` +
+      `(?:,[a-zA-Z_][a-zA-Z0-9_]*=~?"(?:[^"\\\\]|\\\\.)*")*\\}`,
+    'g',
+  );
+  const rest = expr
+    .replace(scoped, ' # ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
+    .replace(/(?<![a-zA-Z_:])\d+(?:\.\d+)?/g, ' ');
+  const parts = rest.includes('{') ? [rest.slice(rest.indexOf('{'))] : [];
+  for (const m of rest.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
+    const isCall = /^\s*\(/.test(rest.slice(m.index + m[0].length));
+    if (!isCall && !['and', 'or', 'unless', 'bool', 'offset'].includes(m[0])) parts.push(m[0]);
+  }
+  return parts;
 }
 
 const kind = build({ profile: KIND });
@@ -135,6 +162,50 @@ describe('MemoStack', () => {
       expect(scrapes.flatMap((r) => r.ports.map((p: any) => p.port))).toEqual([c.scrape.port]);
     }
   });
+
+  test('when a query reads a bare metric or a selector without the scope, then the scope check names it', () => {
+    const series = new SeriesSelector({ job: 'memo-redis-headless', namespace: 'memo' });
+    expect(unscopedParts(`(count(${series.series('redis_up')} == 1) or vector(0)) < 1`, series)).toEqual([]);
+    expect(unscopedParts('(count(redis_up == 1) or vector(0)) < 1', series)).toEqual(['redis_up']);
+    const neighbour = new SeriesSelector({ job: 'memo-redis-headless', namespace: 'memo-b' });
+    expect(unscopedParts(`sum(rate(${neighbour.series('redis_evicted_keys_total')}[5m]))`, series)).toContain(
+      'redis_evicted_keys_total',
+    );
+  });
+
+  test.each([
+    ['kind in memo', { ...KIND }],
+    ['cloud in memo-b', { ...CLOUD, namespace: 'memo-b' }],
+  ])(
+    'when the %s stack is built, then every selector of every alert rule and dashboard query carries its component job and namespace',
+    (_name, profile) => {
+      const { stack } = build({ profile });
+      const seriesOf = (component: string) => {
+        const c = stack.monitoring.monitored.find((m) => m.component === component);
+        if (c === undefined) throw new Error(`no component ${component}`);
+        return stack.monitoring.seriesOf({ monitoring: c });
+      };
+      const queries: Array<{ component: string; expr: string }> = [
+        ...parse(stack.monitoring.rulesYaml).groups.flatMap((g: any) =>
+          g.rules.map((r: any) => ({ component: g.name, expr: r.expr })),
+        ),
+        ...Object.entries(stack.monitoring.dashboardsJson).flatMap(([file, json]) =>
+          JSON.parse(json).panels.flatMap((p: any) =>
+            p.targets.map((t: any) => ({ component: file.replace(/\.json$/, ''), expr: t.expr })),
+          ),
+        ),
+      ];
+      expect(queries.length).toBeGreaterThan(40);
+      const unscoped = queries
+        .map((q) => ({ ...q, parts: unscopedParts(q.expr, seriesOf(q.component)) }))
+        .filter((q) => q.parts.length > 0);
+      expect(unscoped).toEqual([]);
+      expect(seriesOf('mariadb')).toMatchObject({
+        job: 'memo-mariadb-headless',
+        namespace: profile.namespace,
+      });
+    },
+  );
 
   test('when built, then the Secrets it reads are merged per name with the union of their keys', () => {
     expect(kind.stack.requiredSecrets.map((s) => s.secretName)).toEqual([

@@ -21,25 +21,29 @@ function component(chart: Chart, name: string, port: number): IMonitored & { con
     namespace: 'memo',
     serviceName: `memo-${name}`,
     scrape: { portName: 'metrics', port },
-    alertRules: [
+    alertRules: (series) => [
       {
         alert: `${name}Down`,
-        expr: `up{job="memo-${name}"} == 0`,
+        expr: `${series.series('up')} == 0`,
         for: '5m',
         labels: { severity: 'critical' },
         annotations: { summary: `${name} down`, description: `${name} is not scraped.` },
       },
     ],
     dashboardTitle: `Memo ${name}`,
-    dashboardPanels: [
-      { title: 'Up', type: 'stat', targets: [{ expr: `up{job="memo-${name}"}` }] },
+    dashboardPanels: (series) => [
+      { title: 'Up', type: 'stat', targets: [{ expr: series.series('up') }] },
       {
         title: 'Rate',
         type: 'timeseries',
         unit: 'reqps',
-        targets: [{ expr: 'rate(x[5m])', legendFormat: '{{pod}}' }],
+        targets: [{ expr: `rate(${series.series('x')}[5m])`, legendFormat: '{{pod}}' }],
       },
-      { title: 'Third', type: 'gauge', targets: [{ expr: 'y' }, { expr: 'z' }] },
+      {
+        title: 'Third',
+        type: 'gauge',
+        targets: [{ expr: series.series('y') }, { expr: series.series('z') }],
+      },
     ],
   };
   return {
@@ -138,6 +142,25 @@ describe('MonitoringStack', () => {
         labels: { severity: 'critical' },
       });
       expect(parse(stack.rulesYaml)).toEqual(rules);
+    });
+
+    test('when components are monitored, then their rules and panels select the scrape job and namespace Prometheus gives their series', () => {
+      const { stack, manifests } = build();
+      const redis = stack.monitored[0];
+      const series = stack.seriesOf({ monitoring: redis });
+      expect([series.job, series.namespace]).toEqual(['memo-redis', 'memo']);
+      const config = parse(stack.prometheusConfigYaml);
+      const job = config.scrape_configs.find((j: { job_name: string }) => j.job_name === series.job);
+      expect(job.kubernetes_sd_configs[0].namespaces.names).toEqual([series.namespace]);
+      expect(job.relabel_configs).toContainEqual({
+        source_labels: ['__meta_kubernetes_namespace'],
+        target_label: 'namespace',
+        action: 'replace',
+      });
+      const rules = parse(find(manifests, 'ConfigMap', 'memo-prometheus-rules').data['memostack.yaml']);
+      expect(rules.groups[0].rules[0].expr).toBe('up{job="memo-redis",namespace="memo"} == 0');
+      const dashboard = JSON.parse(stack.dashboardsJson['redis.json']);
+      expect(dashboard.panels[1].targets[0].expr).toBe('rate(x{job="memo-redis",namespace="memo"}[5m])');
     });
 
     test('when built, then Prometheus may only read pods, services and endpoints of its own namespace', () => {
@@ -313,6 +336,22 @@ describe('MonitoringStack', () => {
         'app.kubernetes.io/instance': 'memo-redis',
       });
       expect(monitor.spec.endpoints[0]).toMatchObject({ port: 'metrics', path: '/metrics' });
+    });
+
+    test('when built, then each ServiceMonitor gives the series the job and namespace the rules select', () => {
+      // The operator names the job after the Service a target is found through, and copies the
+      // target's namespace into `namespace`: the relabeling keeps only the one Service.
+      const { manifests, stack } = operator();
+      for (const c of stack.monitored) {
+        const series = stack.seriesOf({ monitoring: c });
+        const monitor = find(manifests, 'ServiceMonitor', c.serviceName);
+        expect(monitor.spec.namespaceSelector).toEqual({ matchNames: [series.namespace] });
+        expect(monitor.spec.endpoints[0].relabelings).toEqual([
+          { sourceLabels: ['__meta_kubernetes_service_name'], regex: series.job, action: 'keep' },
+        ]);
+      }
+      const rule = find(manifests, 'PrometheusRule', 'memo-rules');
+      expect(rule.spec.groups[1].rules[0].expr).toBe('up{job="memo-kafka",namespace="memo"} == 0');
     });
 
     test('when built, then one PrometheusRule holds a group per component', () => {

@@ -348,9 +348,9 @@ const contribution: MonitoringContribution = {
   namespace: 'memo',
   serviceName: 'memo-redis-headless',
   scrape: { portName: 'metrics', port: 9121 },
-  alertRules: [],
+  alertRules: () => [],
   dashboardTitle: 'Redis',
-  dashboardPanels: [],
+  dashboardPanels: () => [],
 };
 
 /** Rows shared by every construct with these props. */

@@ -1,6 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { DEFAULT_DISABLED_COMMANDS, RedisCache, RedisCacheProps } from '../../charts/redis-cache';
 import { ResourcePreset } from '../../charts/resources';
+import { SeriesSelector } from '../../charts/series-selector';
 import {
   container,
   envOf,
@@ -114,7 +115,8 @@ describe('RedisCache with defaults', () => {
     });
     expect(exporter.ports).toEqual([{ name: 'metrics', containerPort: 9121 }]);
     expect(sts.spec.template.metadata.annotations['prometheus.io/port']).toBe('9121');
-    expect(redis.monitoring.alertRules.map((r) => r.alert)).toEqual([
+    const series = new SeriesSelector({ job: 'memo-redis-headless', namespace: 'memo' });
+    expect(redis.monitoring.alertRules(series).map((r) => r.alert)).toEqual([
       'RedisDown',
       'RedisMemoryNearMax',
       'RedisHighEvictionRate',

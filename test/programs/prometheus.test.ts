@@ -1,6 +1,11 @@
+import { Testing } from 'cdk8s';
 import { parse, stringify } from 'yaml';
+import { MemoStack } from '../../charts/memo-stack';
+import { MonitoringMode } from '../../charts/monitoring-stack';
+import { CLOUD, KIND, Profile } from '../../charts/profiles';
 import {
   ProgramCheckError,
+  TWO_STACKS_TESTS_DIR,
   alertRules,
   alertTestCoverage,
   checkPrometheusConfig,
@@ -12,6 +17,7 @@ import {
   testPrometheusRules,
   type DistProfile,
   type Obj,
+  type RuleFile,
 } from '../../validation/programs';
 import { describeWithPrograms, distinctBy, profile, record } from './support';
 
@@ -31,6 +37,24 @@ const rulesText = (dist: DistProfile): string =>
   ruleFiles(dist)
     .map((f) => f.content)
     .join('\n---\n');
+
+/** The PrometheusRule a stack of `profile` in `namespace` emits in operator mode, as a rule file. */
+function operatorRules(namespace: string, profile: Profile): RuleFile {
+  const stack = new MemoStack(Testing.app(), 'memo', {
+    profile: { ...profile, namespace },
+    monitoringMode: MonitoringMode.operator(),
+  });
+  const rules = (Testing.synth(stack) as Obj[]).filter((m) => m.kind === 'PrometheusRule');
+  expect(rules).toHaveLength(1);
+  return {
+    source: `PrometheusRule ${namespace}/memo-rules (${profile.name} sizes)`,
+    fileName: `${namespace}.yaml`,
+    content: stringify(rules[0].spec),
+  };
+}
+
+/** One stack small, one large, so alert descriptions ("Fewer than 1"/"2") tell whose rule fired. */
+const twoStacks = (): RuleFile[] => [operatorRules('memo-a', KIND), operatorRules('memo-b', CLOUD)];
 
 describeWithPrograms('Prometheus config and rules (promtool)', ['promtool'], () => {
   for (const { names, dist } of distinctBy(onlyConfig)) {
@@ -67,6 +91,50 @@ describeWithPrograms('Prometheus config and rules (promtool)', ['promtool'], () 
       expect(report.output).not.toMatch(/FAILED/);
     }, 60_000);
   }
+
+  it('when two stacks in memo-a and memo-b share one Prometheus, then each alerts on its own series only', async () => {
+    const tests = ruleTestFiles(undefined, TWO_STACKS_TESTS_DIR);
+    expect(tests.map((t) => t.slice(TWO_STACKS_TESTS_DIR.length + 1))).toEqual([
+      'kafka.yml',
+      'mariadb.yml',
+      'memo-api.yml',
+      'redis.yml',
+    ]);
+    const report = await testPrometheusRules(twoStacks(), tests);
+    record('rule unit tests, two stacks in one Prometheus', report);
+    expect(report.output).not.toMatch(/FAILED/);
+  }, 60_000);
+
+  it("when the two stacks' rules lose their job and namespace matchers, then every component's two-stack tests fail", async () => {
+    // Unscoped, each stack's counts and maxima read both stacks' series.
+    const unscoped = twoStacks().map((f) => ({
+      ...f,
+      content: f.content.replace(/\{job="[^"]*",namespace="[^"]*"\}|job="[^"]*",namespace="[^"]*",/g, ''),
+    }));
+    expect(unscoped.map((f) => f.content).join('')).not.toMatch(/namespace=/);
+    const error: unknown = await testPrometheusRules(
+      unscoped,
+      ruleTestFiles(undefined, TWO_STACKS_TESTS_DIR),
+    ).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(ProgramCheckError);
+    // promtool names each failed case; the other stack's healthy series mask the first four,
+    // its broken ones fire the other stack's alert too in the last four.
+    for (const failedCase of [
+      "memo-a's only server is down while memo-b's two are up",
+      "memo-a's Redis is down while memo-b's is up",
+      "memo-a's only broker and its exporter are gone while memo-b reports three",
+      "memo-a's API replica is down while memo-b's is up",
+      "memo-a's server uses 90 % of its connections, memo-b's server of the same name 10 %",
+      "memo-a's Redis is at 98 % of maxmemory, memo-b's at half",
+      "memo-a's search-indexer is 5000 messages behind, memo-b's keeps up",
+      "memo-b's API answers half its requests with 5xx, memo-a's none",
+    ]) {
+      expect((error as Error).message).toContain(`name: ${failedCase},`);
+    }
+  }, 60_000);
 
   it('when prometheus.yml has an invalid duration, then promtool rejects it', async () => {
     const broken = onlyConfig(profile('kind')).replace(/scrape_interval: \S+/, 'scrape_interval: 30 parsecs');

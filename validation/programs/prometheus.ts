@@ -7,6 +7,11 @@ import type { CheckReport } from './report';
 
 /** Unit tests for the alert rules, kept in the repo: one firing and one quiet case per alert. */
 export const PROMETHEUS_TESTS_DIR = path.join(ROOT_DIR, 'validation', 'programs', 'prometheus-tests');
+/**
+ * Unit tests of two stacks' rules loaded together, as one Prometheus shared by stacks in the
+ * namespaces memo-a and memo-b loads them; not run per profile (ruleTestFiles does not descend).
+ */
+export const TWO_STACKS_TESTS_DIR = path.join(PROMETHEUS_TESTS_DIR, 'two-stacks');
 
 /** A file of Prometheus alerting/recording rules, as Prometheus would load it. */
 export interface RuleFile {
