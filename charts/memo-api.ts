@@ -3,6 +3,17 @@ import { isIP } from 'net';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
+  defaultOf,
+  Entry,
+  LogLevel,
+  SecretName,
+  SettingName,
+  Settings,
+  sourceOf,
+  VARIABLES,
+  write,
+} from '../app/src/config/contract';
+import {
   Container,
   EnvVar,
   IntOrString,
@@ -19,7 +30,6 @@ import {
   requireDnsSubdomain,
   requireHostname,
   requireNamespace,
-  requireOneOf,
   requirePinnedImage,
   requireResources,
   requireSecretKeyRef,
@@ -34,12 +44,15 @@ import {
   EventsEndpoint,
   IMonitored,
   MonitoringContribution,
+  SecretKeyReference,
   ServiceEndpoint,
 } from './endpoints';
 import { ComponentIdentity, recommendedLabels, selectorLabels } from './labels';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
 import { ResourcePreset } from './resources';
 import { LabelMatcher, SeriesSelector } from './series-selector';
+
+export type { LogLevel } from '../app/src/config/contract';
 
 /** HorizontalPodAutoscaler bounds and targets for the API. */
 export interface MemoApiAutoscaling {
@@ -132,17 +145,17 @@ export interface MemoApiProps {
    */
   readonly tlsSecretName?: string;
   /**
-   * The app's LOG_LEVEL.
+   * The lowest level the service logs (LOG_LEVEL): the levels of its logger, nothing else.
    * @default "info"
    */
-  readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  readonly logLevel?: LogLevel;
   /**
    * Connections per replica in the knex pool (DB_POOL_MAX); replicas x this must stay below MariaDB's max_connections.
    * @default 10
    */
   readonly dbPoolMax?: number;
   /**
-   * TTL of cached memos in Redis (CACHE_TTL_SECONDS).
+   * TTL of cached memos in Redis (CACHE_TTL_SECONDS); 0 turns the memo cache off.
    * @default 300
    */
   readonly cacheTtlSeconds?: number;
@@ -280,9 +293,7 @@ const PUBLIC_INTERNET = [
   },
   { cidr: '::/0', except: ['fc00::/7', 'fe80::/10', '::1/128'] },
 ] as const;
-const CLAIM_NAME = /^[A-Za-z0-9_:/.-]{1,200}$/;
 const DEFAULT_IMAGE = 'memo-api:0.1.0';
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 /** Connections of the database the API leaves to others (exporter, probes, backup, admin). */
 const DB_RESERVED_CONNECTIONS = 10;
 const CONTAINER_PORT = 3000;
@@ -345,45 +356,18 @@ export class MemoApi extends Construct implements IMonitored {
     this.replicas = props.replicas ?? 1;
     this.resources = props.resources ?? ResourcePreset.SMALL;
     this.spreadAcrossZones = props.spreadAcrossZones ?? false;
-    const shutdownDelayMs = props.shutdownDelayMs ?? 5000;
+    const shutdownDelayMs = props.shutdownDelayMs ?? defaultOf('SHUTDOWN_DELAY_MS');
     const preStopDelaySeconds = props.preStopDelaySeconds ?? 5;
     const drainSeconds = props.drainSeconds ?? 20;
-    const dbPoolMax = props.dbPoolMax ?? 10;
-    const cacheTtlSeconds = props.cacheTtlSeconds ?? 300;
-    const rateLimitPerMinute = props.rateLimitPerMinute ?? 100;
-    const rateLimitSearchPerMinute = props.rateLimitSearchPerMinute ?? 30;
-    const dbStatementTimeoutMs = props.dbStatementTimeoutMs ?? 2000;
-    const trustedProxyCidrs = props.trustedProxyCidrs ?? [];
+    const dbPoolMax = props.dbPoolMax ?? defaultOf('DB_POOL_MAX');
 
     validateName('name', this.name);
     requireNamespace(OWNER, 'namespace', this.namespace);
     const tag = pinnedTag('image', this.image);
     positiveInteger('replicas', this.replicas);
     requireResources(OWNER, 'resources', this.resources);
-    positiveInteger('dbPoolMax', dbPoolMax);
-    positiveInteger('cacheTtlSeconds', cacheTtlSeconds);
-    nonNegativeInteger('rateLimitPerMinute', rateLimitPerMinute);
-    nonNegativeInteger('rateLimitSearchPerMinute', rateLimitSearchPerMinute);
-    if (
-      !Number.isInteger(dbStatementTimeoutMs) ||
-      dbStatementTimeoutMs < 100 ||
-      dbStatementTimeoutMs > 600_000
-    ) {
-      throw new Error(
-        `MemoApi: dbStatementTimeoutMs must be an integer from 100 to 600000 (milliseconds), got ${dbStatementTimeoutMs}`,
-      );
-    }
-    for (const cidr of trustedProxyCidrs) {
-      if (!isCidr(cidr)) {
-        throw new Error(
-          `MemoApi: trustedProxyCidrs entry "${cidr}" is not a CIDR range like 10.244.0.0/16 or fd00::/8`,
-        );
-      }
-    }
-    nonNegativeInteger('shutdownDelayMs', shutdownDelayMs);
     nonNegativeInteger('preStopDelaySeconds', preStopDelaySeconds);
     positiveInteger('drainSeconds', drainSeconds);
-    requireOneOf(OWNER, 'logLevel', props.logLevel ?? 'info', LOG_LEVELS);
     if (props.ingressClassName !== undefined) {
       requireDnsSubdomain(OWNER, 'ingressClassName', props.ingressClassName);
     }
@@ -408,18 +392,6 @@ export class MemoApi extends Construct implements IMonitored {
         );
       }
     }
-    const kafkaTopic = props.kafkaTopic ?? 'memo_events';
-    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(kafkaTopic) || kafkaTopic === '.' || kafkaTopic === '..') {
-      throw new Error(
-        `MemoApi: kafkaTopic must be a Kafka topic name (1-249 of a-z, A-Z, 0-9, '.', '_', '-'), got '${kafkaTopic}'`,
-      );
-    }
-    const kafkaClientId = props.kafkaClientId ?? 'memo-api';
-    if (!/^[a-zA-Z0-9._-]{1,255}$/.test(kafkaClientId)) {
-      throw new Error(
-        `MemoApi: kafkaClientId must be 1-255 of a-z, A-Z, 0-9, '.', '_', '-' (it names the client in broker logs and quotas), got '${kafkaClientId}'`,
-      );
-    }
     requireServiceEndpoint(OWNER, 'database', props.database);
     requireSecretKeyRef(OWNER, 'database.passwordSecret', props.database.passwordSecret);
     requireSecretKeyRef(OWNER, 'database.migrationPasswordSecret', props.database.migrationPasswordSecret);
@@ -428,42 +400,70 @@ export class MemoApi extends Construct implements IMonitored {
         `MemoApi: database.migrationUsername must differ from database.username (the API's account must not be able to change the schema), got '${props.database.migrationUsername}' for both`,
       );
     }
-    // The database's Service names the data the cache mirrors: unique per cluster, and shared
-    // by every API of that database, whose writes must then invalidate each other's entries.
-    const cacheKeyPrefix =
-      props.cacheKeyPrefix ??
-      `memo:${props.database.host}.${props.database.namespace}.svc:${props.database.port}/${props.database.databaseName}`;
-    if (!/^[A-Za-z0-9._:/-]{1,200}$/.test(cacheKeyPrefix)) {
-      throw new Error(
-        `MemoApi: cacheKeyPrefix must be 1-200 of letters, digits and . _ : / -, got '${cacheKeyPrefix}'`,
-      );
-    }
     requireServiceEndpoint(OWNER, 'cache', props.cache);
     requireSecretKeyRef(OWNER, 'cache.passwordSecret', props.cache.passwordSecret);
     requireServiceEndpoint(OWNER, 'events', props.events);
+
+    const { database, cache, events } = props;
+    // What the service reads, in ConfigMap order. Each value is checked by the service's own
+    // rules (app/src/config/contract.ts) and written only if the service reads it back unchanged.
+    const kafkaTopic = props.kafkaTopic ?? defaultOf('KAFKA_TOPIC');
+    const settings: Settings = {
+      PORT: CONTAINER_PORT,
+      METRICS_PORT: METRICS_PORT,
+      LOG_LEVEL: props.logLevel ?? defaultOf('LOG_LEVEL'),
+      DB_HOST: hostOf(database, this.namespace),
+      DB_PORT: database.port,
+      DB_NAME: database.databaseName,
+      DB_USER: database.username,
+      DB_POOL_MAX: dbPoolMax,
+      REDIS_HOST: hostOf(cache, this.namespace),
+      REDIS_PORT: cache.port,
+      CACHE_TTL_SECONDS: props.cacheTtlSeconds ?? defaultOf('CACHE_TTL_SECONDS'),
+      KAFKA_BROKERS: events.bootstrapServers,
+      KAFKA_TOPIC: kafkaTopic,
+      KAFKA_CLIENT_ID: props.kafkaClientId ?? defaultOf('KAFKA_CLIENT_ID'),
+      RATE_LIMIT_PER_MINUTE: props.rateLimitPerMinute ?? defaultOf('RATE_LIMIT_PER_MINUTE'),
+      RATE_LIMIT_SEARCH_PER_MINUTE:
+        props.rateLimitSearchPerMinute ?? defaultOf('RATE_LIMIT_SEARCH_PER_MINUTE'),
+      TRUSTED_PROXY_CIDRS: props.trustedProxyCidrs ?? defaultOf('TRUSTED_PROXY_CIDRS'),
+      DB_STATEMENT_TIMEOUT_MS: props.dbStatementTimeoutMs ?? defaultOf('DB_STATEMENT_TIMEOUT_MS'),
+      // The database's Service names the data the cache mirrors: unique per cluster, and shared
+      // by every API of that database, whose writes must then invalidate each other's entries.
+      CACHE_KEY_PREFIX:
+        props.cacheKeyPrefix ??
+        `memo:${database.host}.${database.namespace}.svc:${database.port}/${database.databaseName}`,
+      CORS_ORIGINS: props.corsOrigins ?? defaultOf('CORS_ORIGINS'),
+      SHUTDOWN_DELAY_MS: shutdownDelayMs,
+      // Unset (empty) without an issuer: writes are anonymous then (validateAuth below).
+      OIDC_ISSUER_URL: props.oidcIssuerUrl,
+      OIDC_AUDIENCE: props.oidcAudience,
+      OIDC_ROLES_CLAIM: props.oidcRolesClaim ?? defaultOf('OIDC_ROLES_CLAIM'),
+      OIDC_ADMIN_ROLE: props.oidcAdminRole,
+      OIDC_NAME_CLAIM: props.oidcNameClaim ?? defaultOf('OIDC_NAME_CLAIM'),
+      AUTH_REQUIRED_FOR_READS: props.authRequiredForReads ?? defaultOf('AUTH_REQUIRED_FOR_READS'),
+      // In the ConfigMap but only in the migration container's environment: the API never sees
+      // the migration account, and migrations never see Redis or Kafka.
+      DB_MIGRATION_USER: database.migrationUsername,
+    };
+    const configData = Object.fromEntries(
+      (Object.keys(settings) as SettingName[]).map((name) => [name, settingText(name, settings[name])]),
+    );
+    const secrets: Readonly<Record<SecretName, SecretKeyReference>> = {
+      DB_PASSWORD: database.passwordSecret,
+      REDIS_PASSWORD: cache.passwordSecret,
+      DB_MIGRATION_PASSWORD: database.migrationPasswordSecret,
+    };
     // Checked at synth, not here: the topic may be added to the cluster after this construct.
-    const eventsEndpoint = props.events;
     this.node.addValidation({
       validate: () => {
-        const declared = eventsEndpoint.declaredTopics?.();
+        const declared = events.declaredTopics?.();
         if (declared === undefined || declared.includes(kafkaTopic)) return [];
         return [
           `MemoApi: kafkaTopic must be a topic the events cluster declares (its brokers do not create topics on first use; declared: ${declared.length === 0 ? 'none' : declared.join(', ')}), got '${kafkaTopic}'`,
         ];
       },
     });
-    for (const server of String(props.events.bootstrapServers).split(',')) {
-      const [host, port, extra] = server.split(':');
-      if (
-        extra !== undefined ||
-        !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(host) ||
-        !(Number(port) >= 1 && Number(port) <= 65535 && Number.isInteger(Number(port)))
-      ) {
-        throw new Error(
-          `MemoApi: events.bootstrapServers must be a comma-separated list of host:port, got '${props.events.bootstrapServers}'`,
-        );
-      }
-    }
     if (props.autoscaling) {
       const a = props.autoscaling;
       positiveInteger('autoscaling.minReplicas', a.minReplicas);
@@ -482,13 +482,6 @@ export class MemoApi extends Construct implements IMonitored {
           a.memoryUtilizationPercent ?? 80,
         ),
       };
-    }
-    for (const origin of props.corsOrigins ?? []) {
-      if (!/^(\*|https?:\/\/[^/\s,]+)$/.test(origin)) {
-        throw new Error(
-          `MemoApi: corsOrigins entry "${origin}" is not a bare origin like https://example.com`,
-        );
-      }
     }
     const auth = validateAuth(props);
     // Every replica may open dbPoolMax connections; past max_connections the newest pods fail
@@ -519,88 +512,36 @@ export class MemoApi extends Construct implements IMonitored {
     this.podSelectorLabels = selectorLabels(identity);
     const metadata = (name: string) => ({ name, namespace: this.namespace, labels });
 
-    const { database, cache, events } = props;
-    const settings: Record<string, string> = {
-      PORT: String(CONTAINER_PORT),
-      METRICS_PORT: String(METRICS_PORT),
-      LOG_LEVEL: props.logLevel ?? 'info',
-      DB_HOST: hostOf(database, this.namespace),
-      DB_PORT: String(database.port),
-      DB_NAME: database.databaseName,
-      DB_USER: database.username,
-      DB_POOL_MAX: String(dbPoolMax),
-      REDIS_HOST: hostOf(cache, this.namespace),
-      REDIS_PORT: String(cache.port),
-      CACHE_TTL_SECONDS: String(cacheTtlSeconds),
-      KAFKA_BROKERS: events.bootstrapServers,
-      KAFKA_TOPIC: kafkaTopic,
-      KAFKA_CLIENT_ID: kafkaClientId,
-      RATE_LIMIT_PER_MINUTE: String(rateLimitPerMinute),
-      RATE_LIMIT_SEARCH_PER_MINUTE: String(rateLimitSearchPerMinute),
-      TRUSTED_PROXY_CIDRS: trustedProxyCidrs.join(','),
-      DB_STATEMENT_TIMEOUT_MS: String(dbStatementTimeoutMs),
-      CACHE_KEY_PREFIX: cacheKeyPrefix,
-      CORS_ORIGINS: (props.corsOrigins ?? []).join(','),
-      SHUTDOWN_DELAY_MS: String(shutdownDelayMs),
-      // Empty values are "unset" for the app: without an issuer, writes are anonymous.
-      OIDC_ISSUER_URL: auth?.issuerUrl ?? '',
-      OIDC_AUDIENCE: auth?.audience ?? '',
-      OIDC_ROLES_CLAIM: props.oidcRolesClaim ?? 'groups',
-      OIDC_ADMIN_ROLE: auth?.adminRole ?? '',
-      OIDC_NAME_CLAIM: props.oidcNameClaim ?? 'name',
-      AUTH_REQUIRED_FOR_READS: String(props.authRequiredForReads ?? false),
-    };
-    // In the ConfigMap but only in the migration container's environment: the API never sees
-    // the migration account, and migrations never see Redis or Kafka.
-    const migrationSettings: Record<string, string> = { DB_MIGRATION_USER: database.migrationUsername };
-    const secrets = {
-      DB_PASSWORD: database.passwordSecret,
-      REDIS_PASSWORD: cache.passwordSecret,
-      DB_MIGRATION_PASSWORD: database.migrationPasswordSecret,
-    };
-    this.environment = {
-      ...settings,
-      DB_PASSWORD: secrets.DB_PASSWORD,
-      REDIS_PASSWORD: secrets.REDIS_PASSWORD,
-    };
-    const migrationSettingNames = [
-      'LOG_LEVEL',
-      'DB_HOST',
-      'DB_PORT',
-      'DB_NAME',
-      'DB_POOL_MAX',
-      'DB_MIGRATION_USER',
-    ];
-    const configData = { ...settings, ...migrationSettings };
-    this.migrationEnvironment = {
-      ...Object.fromEntries(migrationSettingNames.map((name) => [name, configData[name]])),
-      DB_MIGRATION_PASSWORD: secrets.DB_MIGRATION_PASSWORD,
-    };
+    // Each container gets what its entry reads: migrations only talk to the database, as the
+    // schema owner, so the API's account, Redis and Kafka credentials stay out of that container.
+    const settingsOf = (entry: Entry): SettingName[] =>
+      (Object.keys(settings) as SettingName[]).filter((name) => VARIABLES[name].readBy.includes(entry));
+    const secretsOf = (entry: Entry): SecretName[] =>
+      (Object.keys(secrets) as SecretName[]).filter((name) => VARIABLES[name].readBy.includes(entry));
+    const environmentOf = (entry: Entry) => ({
+      ...Object.fromEntries(settingsOf(entry).map((name) => [name, configData[name]])),
+      ...Object.fromEntries(secretsOf(entry).map((name) => [name, secrets[name]])),
+    });
+    this.environment = environmentOf('service');
+    this.migrationEnvironment = environmentOf('migrations');
 
     const configMapName = `${this.name}-config`;
     this.configMap = new KubeConfigMap(this, 'config', {
       metadata: metadata(configMapName),
       data: configData,
     });
-    const configEnv = (name: string): EnvVar => ({
-      name,
-      valueFrom: { configMapKeyRef: { name: configMapName, key: name } },
-    });
-    const secretEnv = (name: keyof typeof secrets): EnvVar => ({
-      name,
-      valueFrom: { secretKeyRef: { name: secrets[name].secretName, key: secrets[name].key } },
-    });
-    const appEnv: EnvVar[] = [
-      ...Object.keys(settings).map(configEnv),
-      secretEnv('DB_PASSWORD'),
-      secretEnv('REDIS_PASSWORD'),
+    const containerEnv = (entry: Entry): EnvVar[] => [
+      ...settingsOf(entry).map((name) => ({
+        name,
+        valueFrom: { configMapKeyRef: { name: configMapName, key: name } },
+      })),
+      ...secretsOf(entry).map((name) => ({
+        name,
+        valueFrom: { secretKeyRef: { name: secrets[name].secretName, key: secrets[name].key } },
+      })),
     ];
-    // Migrations only talk to the database, as the schema owner; the API's account, Redis and
-    // Kafka credentials stay out of that container.
-    const migrateEnv: EnvVar[] = [
-      ...migrationSettingNames.map(configEnv),
-      secretEnv('DB_MIGRATION_PASSWORD'),
-    ];
+    const appEnv = containerEnv('service');
+    const migrateEnv = containerEnv('migrations');
 
     const resources = kubeResources(this.resources);
     const securityContext = restrictedContainerSecurityContext({ readOnlyRootFilesystem: true });
@@ -994,13 +935,25 @@ function validateName(prop: string, value: string): void {
   }
 }
 
-/** An IPv4 or IPv6 address with a /prefix within its family's width (optional unless `prefixRequired`). */
-function isCidr(text: string, prefixRequired = false): boolean {
+/** An IPv4 or IPv6 address with a /prefix within its family's width, as a NetworkPolicy ipBlock takes it. */
+function isCidr(text: string): boolean {
   const [address, prefix, extra] = text.split('/');
   const family = isIP(address);
-  if (family === 0 || extra !== undefined) return false;
-  if (prefix === undefined) return !prefixRequired;
+  if (family === 0 || extra !== undefined || prefix === undefined) return false;
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * The ConfigMap text of a setting; a value the service would refuse, or read as another value,
+ * stops synthesis here, naming the prop, the variable and what the service accepts.
+ */
+function settingText(name: SettingName, value: unknown): string {
+  const written = write(name, value);
+  if (written.ok) return written.text;
+  const readAs = written.readAs === undefined ? '' : `, which the service reads as ${written.readAs}`;
+  throw new Error(
+    `MemoApi: ${sourceOf(name)} (${name}) must be ${written.expected}, got ${written.got}${readAs}`,
+  );
 }
 
 function positiveInteger(prop: string, value: number): void {
@@ -1022,35 +975,18 @@ function percent(prop: string, value: number): number {
   return value;
 }
 
+/** What sign-in adds to the NetworkPolicy: egress to the issuer. */
 interface ValidatedAuth {
-  readonly issuerUrl: string;
-  readonly audience: string;
-  readonly adminRole?: string;
   readonly port: number;
   readonly egressCidrs?: readonly string[];
 }
 
-/** The sign-in props: an issuer (and its audience), or an explicit opt-out; never both, never neither. */
+/**
+ * The sign-in props: an issuer (and its audience), or an explicit opt-out; never both, never
+ * neither. Their formats are the service's, checked with the other settings.
+ */
 function validateAuth(props: MemoApiProps): ValidatedAuth | undefined {
   const issuer = props.oidcIssuerUrl;
-  for (const [prop, value] of [
-    ['oidcRolesClaim', props.oidcRolesClaim],
-    ['oidcNameClaim', props.oidcNameClaim],
-  ] as const) {
-    if (value !== undefined && !CLAIM_NAME.test(value)) {
-      throw new Error(
-        `MemoApi: ${prop} must be a claim name (1-200 of A-Z, a-z, 0-9, '_', ':', '/', '.', '-'), got '${value}'`,
-      );
-    }
-  }
-  if (
-    props.oidcAdminRole !== undefined &&
-    !/^[\x21-\x7e]([\x20-\x7e]{0,198}[\x21-\x7e])?$/.test(props.oidcAdminRole)
-  ) {
-    throw new Error(
-      `MemoApi: oidcAdminRole must be 1-200 printable ASCII characters, got '${props.oidcAdminRole}'`,
-    );
-  }
   if (issuer === undefined) {
     const needsIssuer = (
       [
@@ -1072,44 +1008,19 @@ function validateAuth(props: MemoApiProps): ValidatedAuth | undefined {
     }
     return undefined;
   }
-  let url: URL | undefined;
-  try {
-    url = new URL(issuer);
-  } catch {
-    url = undefined;
-  }
-  const loopback = url !== undefined && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (
-    url === undefined ||
-    !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) ||
-    url.search !== '' ||
-    url.hash !== '' ||
-    url.username !== '' ||
-    url.password !== ''
-  ) {
-    throw new Error(
-      `MemoApi: oidcIssuerUrl must be an https URL without query, fragment or credentials (http only for localhost), got '${issuer}'`,
-    );
-  }
-  if (issuer.length > 255) {
-    throw new Error(
-      `MemoApi: oidcIssuerUrl must be at most 255 characters (memos store their owner's issuer in a column that wide), got '${issuer}'`,
-    );
-  }
+  const url = new URL(issuer);
   if (props.allowAnonymousWrites === true) {
     throw new Error(
       `MemoApi: allowAnonymousWrites contradicts oidcIssuerUrl '${issuer}' (writes need a token then), got true`,
     );
   }
-  const audience = props.oidcAudience;
-  if (audience === undefined || !/^[\x21-\x7e]{1,255}$/.test(audience)) {
+  if (props.oidcAudience === undefined) {
     throw new Error(
-      `MemoApi: oidcAudience must be the client id or API identifier tokens are issued for (1-255 printable ASCII, no spaces), got '${String(audience)}'`,
+      `MemoApi: oidcAudience is required with oidcIssuerUrl (the client id or API identifier tokens are issued for), got undefined`,
     );
   }
   for (const cidr of props.oidcEgressCidrs ?? []) {
-    // A NetworkPolicy ipBlock takes CIDR notation only.
-    if (!isCidr(cidr, true))
+    if (!isCidr(cidr))
       throw new Error(
         `MemoApi: oidcEgressCidrs entries must be CIDRs like 10.20.0.0/16 or 2001:db8::/32, got '${cidr}'`,
       );
@@ -1120,11 +1031,5 @@ function validateAuth(props: MemoApiProps): ValidatedAuth | undefined {
     );
   }
   const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  return {
-    issuerUrl: issuer,
-    audience,
-    adminRole: props.oidcAdminRole,
-    port,
-    egressCidrs: props.oidcEgressCidrs,
-  };
+  return { port, egressCidrs: props.oidcEgressCidrs };
 }

@@ -1,53 +1,18 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON */
 import { Chart, Testing } from 'cdk8s';
+import { Entry, VARIABLES, VariableName } from '../../app/src/config/contract';
 import { Connections } from '../../charts/connections';
 import { CacheEndpoint, DatabaseEndpoint, EventsEndpoint } from '../../charts/endpoints';
 import { MemoApi, MemoApiProps } from '../../charts/memo-api';
 import { ResourcePreset } from '../../charts/resources';
 import { SeriesSelector } from '../../charts/series-selector';
 
-/** The environment the memo service reads (app/src/config.ts): no more, no less. */
-const CONTRACT_ENV = [
-  'PORT',
-  'METRICS_PORT',
-  'LOG_LEVEL',
-  'DB_HOST',
-  'DB_PORT',
-  'DB_NAME',
-  'DB_USER',
-  'DB_PASSWORD',
-  'DB_POOL_MAX',
-  'REDIS_HOST',
-  'REDIS_PORT',
-  'REDIS_PASSWORD',
-  'CACHE_TTL_SECONDS',
-  'KAFKA_BROKERS',
-  'KAFKA_TOPIC',
-  'KAFKA_CLIENT_ID',
-  'RATE_LIMIT_PER_MINUTE',
-  'RATE_LIMIT_SEARCH_PER_MINUTE',
-  'TRUSTED_PROXY_CIDRS',
-  'DB_STATEMENT_TIMEOUT_MS',
-  'CACHE_KEY_PREFIX',
-  'CORS_ORIGINS',
-  'SHUTDOWN_DELAY_MS',
-  'OIDC_ISSUER_URL',
-  'OIDC_AUDIENCE',
-  'OIDC_ROLES_CLAIM',
-  'OIDC_ADMIN_ROLE',
-  'OIDC_NAME_CLAIM',
-  'AUTH_REQUIRED_FOR_READS',
-].sort();
-/** What the migration entry (app/src/migrate.ts) reads: the database and the migration account. */
-const MIGRATION_ENV = [
-  'LOG_LEVEL',
-  'DB_HOST',
-  'DB_PORT',
-  'DB_NAME',
-  'DB_POOL_MAX',
-  'DB_MIGRATION_USER',
-  'DB_MIGRATION_PASSWORD',
-].sort();
+/** What each entry of the service reads, by the contract table: no more, no less. */
+const readBy = (entry: Entry): string[] =>
+  (Object.keys(VARIABLES) as VariableName[]).filter((name) => VARIABLES[name].readBy.includes(entry)).sort();
+const CONTRACT_ENV = readBy('service');
+/** The migration entry (app/src/migrate.ts): the database and the migration account. */
+const MIGRATION_ENV = readBy('migrations');
 
 type Manifest = { kind: string; metadata: { name: string; [key: string]: any }; [key: string]: any };
 
@@ -550,8 +515,19 @@ describe('MemoApi', () => {
     ],
     [{ clusterIssuer: 'letsencrypt-prod' }, /clusterIssuer "letsencrypt-prod" needs a host/],
     [{ name: 'Memo_API' }, /name must be a DNS label.*"Memo_API"/],
-    [{ corsOrigins: ['https://a.example.com/path'] }, /corsOrigins entry "https:\/\/a.example.com\/path"/],
-    [{ dbPoolMax: 1.5 }, /dbPoolMax must be a positive integer, got 1.5/],
+    [
+      { corsOrigins: ['https://a.example.com/path'] },
+      /corsOrigins \(CORS_ORIGINS\) must be a bare origin.*got "https:\/\/a.example.com\/path"/,
+    ],
+    [{ dbPoolMax: 1.5 }, /dbPoolMax \(DB_POOL_MAX\) must be an integer from 1 to 1000, got "1.5"/],
+    [
+      { cacheTtlSeconds: 86_401 },
+      /cacheTtlSeconds \(CACHE_TTL_SECONDS\) must be an integer from 0 to 86400, got 86401/,
+    ],
+    [
+      { logLevel: 'trace' as never },
+      /logLevel \(LOG_LEVEL\) must be one of debug, info, warn, error, got "trace"/,
+    ],
   ] as Array<[Partial<MemoApiProps>, RegExp]>)(
     'when given %j, then it throws naming the prop and value',
     (props, message) => {

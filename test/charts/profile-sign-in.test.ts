@@ -60,7 +60,7 @@ describe('profiles and sign-in', () => {
   it('when MEMO_OIDC_ISSUER_URL is not an https URL, then building the cloud profile fails naming it', () => {
     const cloud = cloudOf(profilesFromEnvironment({ MEMO_OIDC_ISSUER_URL: 'http://id.example.org' }));
     expect(() => configOf(cloud)).toThrow(
-      /MemoApi: oidcIssuerUrl must be an https URL.*got 'http:\/\/id.example.org'/,
+      /MemoApi: oidcIssuerUrl \(OIDC_ISSUER_URL\) must be an https URL.*got "http:\/\/id.example.org"/,
     );
   });
 });

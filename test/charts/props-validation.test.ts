@@ -82,15 +82,14 @@ const MEMO_API_AUTOSCALING = {
   memoryUtilizationPercent: 'validated',
 } as const satisfies Record<keyof MemoApiAutoscaling, Verdict>;
 
-const PASSED_THROUGH = 'no check: data for the app, validated where it is made (MariaDbStatefulSet)';
 const SELECTOR = 'no check: NetworkPolicy peer labels of a server construct, which built them';
 const MEMO_API_DATABASE = {
   host: 'validated',
   namespace: 'validated',
   port: 'validated',
   podSelectorLabels: SELECTOR,
-  databaseName: PASSED_THROUGH,
-  username: PASSED_THROUGH,
+  databaseName: 'validated',
+  username: 'validated',
   passwordSecret: 'validated',
   migrationUsername: 'validated',
   migrationPasswordSecret: 'validated',
@@ -388,6 +387,10 @@ const SUBJECTS: readonly Subject[] = [
       { prop: 'database.migrationPasswordSecret.key', bad: 'ddl password', good: 'ddl.password' },
       { prop: 'database.migrationPasswordSecret.secretName', bad: 'Owner', good: 'owner' },
       { prop: 'database.migrationUsername', bad: 'memo', good: 'memo_owner' },
+      { prop: 'database.migrationUsername', bad: '', good: 'm', shows: 'must be set, got ""' },
+      { prop: 'database.databaseName', bad: 'memo-db', good: 'memo_db' },
+      { prop: 'database.databaseName', bad: 'm'.repeat(65), good: 'm'.repeat(64) },
+      { prop: 'database.username', bad: ' memo', good: 'memo app' },
       { prop: 'cache.host', bad: '-redis', good: 'r' },
       { prop: 'cache.namespace', bad: '', good: 'cache' },
       { prop: 'cache.port', bad: 65536, good: 1 },
@@ -457,8 +460,10 @@ const SUBJECTS: readonly Subject[] = [
         good: undefined,
         shows: "'memo-tls' is used only with a clusterIssuer",
       },
-      { prop: 'logLevel', bad: 'verbose', good: 'trace' },
+      { prop: 'logLevel', bad: 'verbose', good: 'error' },
+      { prop: 'logLevel', bad: 'trace', good: 'debug' },
       { prop: 'dbPoolMax', bad: 0, good: 1 },
+      { prop: 'dbPoolMax', bad: 1001, good: 1000 },
       {
         prop: 'dbPoolMax',
         bad: 8,
@@ -466,11 +471,13 @@ const SUBJECTS: readonly Subject[] = [
         shows: '(dbPoolMax (8) + 1 readiness connection) x replicas (5)',
         with: { replicas: 5, database: { ...database, maxConnections: 50 } },
       },
-      { prop: 'cacheTtlSeconds', bad: -1, good: 1 },
+      { prop: 'cacheTtlSeconds', bad: -1, good: 0 },
+      { prop: 'cacheTtlSeconds', bad: 86_401, good: 86_400 },
       { prop: 'kafkaTopic', bad: 'memo events', good: 'memo.events_v2-x' },
       { prop: 'kafkaTopic', bad: '..', good: 'x'.repeat(249) },
       { prop: 'kafkaClientId', bad: 'memo api', good: 'memo-api.1' },
       { prop: 'rateLimitPerMinute', bad: -1, good: 0 },
+      { prop: 'rateLimitPerMinute', bad: 1_000_001, good: 1_000_000 },
       { prop: 'rateLimitSearchPerMinute', bad: 1.5, good: 0 },
       {
         prop: 'trustedProxyCidrs',
@@ -489,6 +496,7 @@ const SUBJECTS: readonly Subject[] = [
         shows: 'memo.example.com',
       },
       { prop: 'shutdownDelayMs', bad: 0.5, good: 0 },
+      { prop: 'shutdownDelayMs', bad: 120_001, good: 120_000 },
       { prop: 'preStopDelaySeconds', bad: -5, good: 0 },
       { prop: 'drainSeconds', bad: 0, good: 1 },
       {
@@ -514,9 +522,16 @@ const SUBJECTS: readonly Subject[] = [
         prop: 'oidcIssuerUrl',
         bad: `https://login.example.com/${'r'.repeat(230)}`,
         good: `https://login.example.com/${'r'.repeat(229)}`,
+        shows: 'at most 255 characters, got 256',
         with: signIn,
       },
-      { prop: 'oidcAudience', bad: 'memo api', good: 'api://0f3c-memo', with: signIn },
+      {
+        prop: 'oidcAudience',
+        bad: ' memo-api',
+        good: 'api://0f3c memo',
+        shows: 'got " memo-api", which the service reads as "memo-api"',
+        with: signIn,
+      },
       { prop: 'oidcAudience', bad: undefined, good: 'x'.repeat(255), shows: 'undefined', with: signIn },
       { prop: 'oidcAudience', bad: 'memo-api', good: undefined, shows: '"memo-api"' },
       { prop: 'oidcRolesClaim', bad: 'realm roles', good: 'realm_access.roles' },
@@ -865,7 +880,7 @@ const SUBJECTS: readonly Subject[] = [
         good: 'memo',
         owner: 'MemoApi',
         names: 'oidcAudience',
-        shows: "got ''",
+        shows: 'got ""',
         with: { api: { ...KIND.api, allowAnonymousWrites: undefined, oidc: CLOUD.api.oidc } },
       },
       {
@@ -874,6 +889,7 @@ const SUBJECTS: readonly Subject[] = [
         good: 'memo-admin',
         owner: 'MemoApi',
         names: 'oidcAdminRole',
+        shows: '"memo\\tadmin"',
         with: { api: { ...KIND.api, allowAnonymousWrites: undefined, oidc: CLOUD.api.oidc } },
       },
       {

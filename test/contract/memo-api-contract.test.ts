@@ -348,7 +348,7 @@ describeContract('memo-api contract: the kind Deployment and the memo service', 
   }, 60_000);
 
   describe('environment contract', () => {
-    const reads = variablesReadBy(path.join(APP_DIR, 'src', 'config.ts'));
+    const reads = variablesReadBy(path.join(APP_DIR, 'src', 'config', 'index.ts'));
     const readBy = (c: Obj): string[] => {
       const loaders = loadersCalledBy(entryOf(c), reads.keys());
       expect(loaders.length).toBeGreaterThan(0);

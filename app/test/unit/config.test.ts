@@ -133,6 +133,7 @@ describe('loadConfig', () => {
     ['KAFKA_BROKERS', 'kafka', 'host:port'],
     ['KAFKA_BROKERS', 'kafka:99999', 'host:port'],
     ['KAFKA_TOPIC', 'memo events', 'Kafka topic name'],
+    ['KAFKA_TOPIC', '..', 'Kafka topic name'],
     ['KAFKA_CLIENT_ID', 'memo/api', 'client id'],
     ['RATE_LIMIT_PER_MINUTE', '1.5', 'integer from 0 to 1000000'],
     ['CORS_ORIGINS', 'not a url', 'origins like'],
@@ -209,6 +210,7 @@ describe('loadConfig', () => {
       ['AUTH_REQUIRED_FOR_READS', 'yes', 'true or false'],
       ['OIDC_ROLES_CLAIM', 'roles claim', 'a claim name'],
       ['OIDC_NAME_CLAIM', 'na"me', 'a claim name'],
+      ['OIDC_ADMIN_ROLE', 'memo\tadmin', 'must not contain control characters'],
     ])('when %s is %s with an issuer, then the error names it', (name, value, expected) => {
       const err = errorFor({ ...ISSUER, [name]: value });
       expect(err.variable).toBe(name);
