@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Principal } from './principal';
 
 /**
@@ -66,7 +66,8 @@ export function createVerifiedTokens(options: VerifiedTokensOptions): VerifiedTo
   const entries = new Map<string, Entry>();
   let chars = 0;
 
-  const digest = (token: string): string => createHash('sha256').update(token).digest('base64url');
+  // The one-shot hash: half the cost of createHash().update().digest() for a token-sized input.
+  const digest = (token: string): string => hash('sha256', token, 'base64url');
 
   function drop(key: string, entry: Entry): void {
     entries.delete(key);

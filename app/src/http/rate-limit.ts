@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -30,7 +30,7 @@ function rateLimitSubject(ctx: Context, trusted: (address: string) => boolean): 
   const subject = principal?.subject;
   if (typeof subject === 'string' && subject !== '') {
     const issuer = typeof principal?.issuer === 'string' ? principal.issuer : '';
-    return `sub:${createHash('sha256').update(`${issuer}\n${subject}`).digest('base64url')}`;
+    return `sub:${hash('sha256', `${issuer}\n${subject}`, 'base64url')}`;
   }
   const address = clientAddress(ctx.req.socket.remoteAddress, ctx.get('X-Forwarded-For'), trusted);
   return `ip:${addressBucket(address)}`;
