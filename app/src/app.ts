@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type Redis from 'ioredis';
 import type { Knex } from 'knex';
 import { Auth, createAuth } from './auth';
-import { createMemoCache } from './cache';
+import { createMemoCache } from './memos/cache';
 import type { Config } from './config';
 import { poolStats } from './db';
 import { createHealth, healthRoutes } from './health';

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Principal } from '../auth/principal';
-import type { MemoCache } from '../cache';
+import type { MemoCache } from './cache';
 import type { Logger } from '../logger';
 import { MemoError } from './errors';
 import type { MemoEvents } from './events';

@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import { createMemoCache } from '../../src/cache';
+import { createMemoCache } from '../../src/memos/cache';
 import { createEvents, Events, EventsOptions } from '../../src/events';
 import { silentLogger } from '../../src/logger';
 import { createOutboxEvents, MemoEvents } from '../../src/memos/events';
