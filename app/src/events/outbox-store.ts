@@ -21,7 +21,18 @@ function withoutStatementLimit(db: Knex, query: Knex.QueryBuilder): Knex.Raw {
   return db.raw(`SET STATEMENT max_statement_time = 0 FOR ${sql}`, bindings);
 }
 
-export function createOutboxStore(db: Knex) {
+/** The relay's reads and writes of the outbox table. */
+export interface OutboxStore {
+  /** The oldest unpublished rows, by id, except those in `skip` (still being marked). */
+  nextBatch(limit: number, skip?: ReadonlySet<number>): Promise<OutboxRow[]>;
+  markPublished(ids: readonly number[]): Promise<void>;
+  /** How many rows are not yet published. */
+  backlog(): Promise<number>;
+  /** Deletes rows published more than retentionMs ago; returns how many. */
+  prune(retentionMs: number, batch: number, maxBatches: number): Promise<number>;
+}
+
+export function createOutboxStore(db: Knex): OutboxStore {
   return {
     /**
      * The oldest unpublished rows, by id, except those in `skip` (still being marked). A row of
@@ -87,5 +98,3 @@ export function createOutboxStore(db: Knex) {
     },
   };
 }
-
-export type OutboxStore = ReturnType<typeof createOutboxStore>;

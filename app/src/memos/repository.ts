@@ -87,10 +87,25 @@ const COLUMN_INDEX = {
   author: 'memos_author_id',
 } as const;
 
-export type MemoRepository = ReturnType<typeof createMemoRepository>;
-
 /** Every SQL statement of the memo feature. Writes take the caller's transaction. */
-export function createMemoRepository(db: Knex) {
+export interface MemoRepository {
+  findById(id: number, conn?: Knex | Knex.Transaction): Promise<Memo | undefined>;
+  /** Reads and row-locks a memo so a concurrent writer waits instead of overwriting. */
+  lockById(trx: Knex.Transaction, id: number): Promise<Memo | undefined>;
+  insert(trx: Knex.Transaction, input: MemoInput, now: Date, owner?: MemoOwner | null): Promise<number>;
+  update(trx: Knex.Transaction, id: number, input: MemoInput, version: number, now: Date): Promise<void>;
+  /** Tags and tokens go with the row (ON DELETE CASCADE). */
+  remove(trx: Knex.Transaction, id: number): Promise<void>;
+  /**
+   * One page in id-descending order, limit + 1 rows so the caller knows whether another page
+   * exists. A search picks its driving index first (search/planner.ts); `options.driver` forces one.
+   */
+  list(query: ListQuery, options?: { driver?: SearchDriver; rowsExamined?: number }): Promise<Memo[]>;
+  /** limit + 1 tags after `after`, in name order, with their memo counts. */
+  tagCounts(query: TagQuery): Promise<TagCount[]>;
+}
+
+export function createMemoRepository(db: Knex): MemoRepository {
   async function withTags(rows: MemoRow[], conn: Knex | Knex.Transaction = db): Promise<Memo[]> {
     if (rows.length === 0) return [];
     const tagRows: { memo_id: number; tag: string }[] = await conn('memo_tags')
@@ -422,7 +437,6 @@ export function createMemoRepository(db: Knex) {
       return (await withTags(rows, conn))[0];
     },
 
-    /** Reads and row-locks a memo so a concurrent writer waits instead of overwriting. */
     async lockById(trx: Knex.Transaction, id: number): Promise<Memo | undefined> {
       const rows: MemoRow[] = await trx('memos').select(COLUMNS).where({ id }).forUpdate();
       return (await withTags(rows, trx))[0];
@@ -471,7 +485,6 @@ export function createMemoRepository(db: Knex) {
       await writeTokens(trx, id, input.title, input.content, false);
     },
 
-    /** Tags and tokens go with the row (ON DELETE CASCADE). */
     async remove(trx: Knex.Transaction, id: number): Promise<void> {
       await trx('memos').where({ id }).delete();
     },
