@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { createMemoCache } from '../app/src/cache';
+import { createMemoCache } from '../app/src/memos/cache';
 import { createDb, isStatementTimeout } from '../app/src/db';
 import { silentLogger } from '../app/src/logger';
 import { createOutboxEvents } from '../app/src/memos/events';

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type Redis from 'ioredis';
 import type { Knex } from 'knex';
 import { Auth, createAuth } from './auth';
-import { createMemoCache } from './cache';
+import { createMemoCache } from './memos/cache';
 import type { Config } from './config';
 import { poolStats } from './db';
 import { createHealth, healthRoutes } from './health';
@@ -13,6 +13,7 @@ import { rateLimit } from './http/rate-limit';
 import { cors, securityHeaders } from './http/security';
 import type { Logger } from './logger';
 import { createOutboxEvents, MemoEvents } from './memos/events';
+import { memoErrorStatus } from './memos/errors';
 import { memoRoutes } from './memos/routes';
 import { createMemoService } from './memos/service';
 import type { Metrics } from './metrics';
@@ -83,8 +84,9 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
   const docs = docsRoutes();
   const api = memoRoutes(service);
 
-  app.use(errorMiddleware(logger));
-  app.use(observeMiddleware(metrics));
+  const statusMaps = [memoErrorStatus];
+  app.use(errorMiddleware(logger, statusMaps));
+  app.use(observeMiddleware(metrics, statusMaps));
   app.use(securityHeaders());
   app.use(cors(config.corsOrigins));
   // /metrics is not here: it has a port of its own (metrics-endpoint.ts), closed to all but Prometheus.

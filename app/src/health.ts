@@ -40,7 +40,30 @@ async function probe(check: () => Promise<unknown>, timeoutMs: number): Promise<
   }
 }
 
-export function createHealth(deps: HealthDeps) {
+/** What a readiness answer says; `auth_keys` only with sign-in on. */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly reason?: string;
+  readonly auth_keys?: 'loaded' | 'not loaded';
+}
+
+/** The dependency checks behind /health and /health/ready. */
+export interface Health {
+  /**
+   * The seed's shape. The database is essential (unhealthy, 503); Redis and Kafka are not:
+   * without Redis reads come from the database, without Kafka events wait in the outbox.
+   */
+  report(): Promise<HealthReport>;
+  /**
+   * Ready means: able to serve requests now. Only the database and shutdown decide that. The
+   * issuer's keys are reported (`auth_keys`) but do not decide: without them reads still work,
+   * and taking every replica out of the Service because the identity provider is down would
+   * turn its outage into this service's.
+   */
+  ready(): Promise<Readiness>;
+}
+
+export function createHealth(deps: HealthDeps): Health {
   const timeoutMs = deps.timeoutMs ?? 1000;
   const database = (): Promise<ServiceStatus> => probe(() => deps.db.raw('SELECT 1'), timeoutMs);
   const redis = (): Promise<ServiceStatus> =>
@@ -48,11 +71,7 @@ export function createHealth(deps: HealthDeps) {
   const kafka = (): Promise<ServiceStatus> => probe(() => deps.kafkaHealth(), timeoutMs);
 
   return {
-    /**
-     * The seed's shape. The database is essential (unhealthy, 503); Redis and Kafka are not:
-     * without Redis reads come from the database, without Kafka events wait in the outbox.
-     */
-    async report(): Promise<HealthReport> {
+    async report() {
       const [db, rd, kf] = await Promise.all([database(), redis(), kafka()]);
       const status = db === 'down' ? 'unhealthy' : rd === 'down' || kf === 'down' ? 'degraded' : 'healthy';
       return {
@@ -62,13 +81,7 @@ export function createHealth(deps: HealthDeps) {
       };
     },
 
-    /**
-     * Ready means: able to serve requests now. Only the database and shutdown decide that. The
-     * issuer's keys are reported (`auth_keys`) but do not decide: without them reads still work,
-     * and taking every replica out of the Service because the identity provider is down would
-     * turn its outage into this service's.
-     */
-    async ready(): Promise<{ ready: boolean; reason?: string; auth_keys?: 'loaded' | 'not loaded' }> {
+    async ready() {
       const keys = deps.authKeysLoaded
         ? ({ auth_keys: deps.authKeysLoaded() ? 'loaded' : 'not loaded' } as const)
         : {};
@@ -80,7 +93,7 @@ export function createHealth(deps: HealthDeps) {
   };
 }
 
-export function healthRoutes(health: ReturnType<typeof createHealth>): Router {
+export function healthRoutes(health: Health): Router {
   const router = new Router();
   router.get('/health', async (ctx) => {
     const report = await health.report();

@@ -18,7 +18,8 @@ export function metricsRequestListener(metrics: Metrics, logger: Logger): http.R
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const fail = (err: unknown): void => {
-      const problem = toProblem(err, path);
+      // No feature runs on this port, so no feature's error map applies.
+      const problem = toProblem(err, path, []);
       if (problem.status >= 500) logger.error('metrics scrape failed', { error: err });
       const json = JSON.stringify(problem.body);
       res.writeHead(problem.status, {

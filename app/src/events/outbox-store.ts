@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { OUTBOX_COLUMNS as C, OUTBOX_TABLE } from './outbox-table';
 
 /** An outbox row as the relay needs it: order, Kafka key and the JSON value. */
 export interface OutboxRow {
@@ -21,7 +22,18 @@ function withoutStatementLimit(db: Knex, query: Knex.QueryBuilder): Knex.Raw {
   return db.raw(`SET STATEMENT max_statement_time = 0 FOR ${sql}`, bindings);
 }
 
-export function createOutboxStore(db: Knex) {
+/** The relay's reads and writes of the outbox table. */
+export interface OutboxStore {
+  /** The oldest unpublished rows, by id, except those in `skip` (still being marked). */
+  nextBatch(limit: number, skip?: ReadonlySet<number>): Promise<OutboxRow[]>;
+  markPublished(ids: readonly number[]): Promise<void>;
+  /** How many rows are not yet published. */
+  backlog(): Promise<number>;
+  /** Deletes rows published more than retentionMs ago; returns how many. */
+  prune(retentionMs: number, batch: number, maxBatches: number): Promise<number>;
+}
+
+export function createOutboxStore(db: Knex): OutboxStore {
   return {
     /**
      * The oldest unpublished rows, by id, except those in `skip` (still being marked). A row of
@@ -31,35 +43,35 @@ export function createOutboxStore(db: Knex) {
      * no payload reads; then the payloads by primary key.
      */
     async nextBatch(limit: number, skip: ReadonlySet<number> = new Set()): Promise<OutboxRow[]> {
-      const candidates = (await db('outbox')
-        .select('id')
-        .whereNull('published_at')
-        .orderBy('id', 'asc')
+      const candidates = (await db(OUTBOX_TABLE)
+        .select({ id: C.id })
+        .whereNull(C.publishedAt)
+        .orderBy(C.id, 'asc')
         .limit(limit + skip.size)) as { id: number }[];
       const ids = candidates
         .map((r) => Number(r.id))
         .filter((id) => !skip.has(id))
         .slice(0, limit);
       if (ids.length === 0) return [];
-      const rows = (await db('outbox')
-        .select('id', 'aggregate_id', 'payload')
-        .whereIn('id', ids)
-        .orderBy('id', 'asc')) as { id: number; aggregate_id: number; payload: string }[];
-      return rows.map((r) => ({ id: Number(r.id), aggregateId: Number(r.aggregate_id), payload: r.payload }));
+      const rows = (await db(OUTBOX_TABLE)
+        .select({ id: C.id, aggregateId: C.aggregateId, payload: C.payload })
+        .whereIn(C.id, ids)
+        .orderBy(C.id, 'asc')) as { id: number; aggregateId: number; payload: string }[];
+      return rows.map((r) => ({ id: Number(r.id), aggregateId: Number(r.aggregateId), payload: r.payload }));
     },
 
     async markPublished(ids: readonly number[]): Promise<void> {
       if (ids.length === 0) return;
       await withoutStatementLimit(
         db,
-        db('outbox')
-          .whereIn('id', ids as number[])
-          .update({ published_at: db.raw('UTC_TIMESTAMP(3)') }),
+        db(OUTBOX_TABLE)
+          .whereIn(C.id, ids as number[])
+          .update({ [C.publishedAt]: db.raw('UTC_TIMESTAMP(3)') }),
       );
     },
 
     async backlog(): Promise<number> {
-      const [row] = (await db('outbox').whereNull('published_at').count({ n: '*' })) as {
+      const [row] = (await db(OUTBOX_TABLE).whereNull(C.publishedAt).count({ n: '*' })) as {
         n: number | string;
       }[];
       return Number(row?.n ?? 0);
@@ -73,10 +85,10 @@ export function createOutboxStore(db: Knex) {
       let total = 0;
       for (let i = 0; i < maxBatches; i++) {
         const [result] = (await db.raw(
-          `SET STATEMENT max_statement_time = 0 FOR DELETE FROM outbox
-            WHERE published_at IS NOT NULL
-              AND published_at < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND
-            ORDER BY published_at, id
+          `SET STATEMENT max_statement_time = 0 FOR DELETE FROM ${OUTBOX_TABLE}
+            WHERE ${C.publishedAt} IS NOT NULL
+              AND ${C.publishedAt} < UTC_TIMESTAMP(3) - INTERVAL ? MICROSECOND
+            ORDER BY ${C.publishedAt}, ${C.id}
             LIMIT ?`,
           [Math.round(retentionMs * 1000), batch],
         )) as [{ affectedRows: number }];
@@ -87,5 +99,3 @@ export function createOutboxStore(db: Knex) {
     },
   };
 }
-
-export type OutboxStore = ReturnType<typeof createOutboxStore>;

@@ -1,8 +1,8 @@
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Logger } from '../logger';
-import { createIdempotentProducer, ensureTopic } from './kafka';
 import type { LeaderLock } from './leader-lock';
 import type { OutboxStore } from './outbox-store';
+import { createRelayStep, PublishError } from './relay-step';
 
 /** The three series of the service contract the relay maintains (see app/src/metrics.ts). */
 export interface RelayMetrics {
@@ -50,14 +50,6 @@ export interface Relay {
   isLeader(): boolean;
 }
 
-/** Tags failures of the Kafka side, which count in memo_events_publish_errors_total. */
-class PublishError extends Error {
-  constructor(readonly cause: unknown) {
-    super(`publishing to Kafka failed: ${String(cause)}`);
-    this.name = 'PublishError';
-  }
-}
-
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => {
@@ -70,10 +62,43 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   }
 }
 
+/** The pause after the `failures`-th failure in a row: 500 ms doubling, at most `maxBackoffMs`. */
+export function backoffMs(failures: number, maxBackoffMs: number): number {
+  return Math.min(maxBackoffMs, 250 * 2 ** Math.min(failures, 10));
+}
+
+/** Pauses of the loop that stop() can cut short. */
+interface Pauses {
+  sleep(ms: number): Promise<void>;
+  /** Ends the pause in progress, if any. */
+  wake(): void;
+}
+
+function createPauses(isStopping: () => boolean): Pauses {
+  let wake: (() => void) | undefined;
+  return {
+    sleep(ms) {
+      if (isStopping()) return Promise.resolve();
+      return new Promise((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done(): void {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve();
+        }
+        wake = done;
+      });
+    },
+    wake: () => wake?.(),
+  };
+}
+
 /**
  * Moves outbox rows to Kafka in id order. Only the holder of the MariaDB lock publishes, so
  * several replicas never interleave batches; delivery is at least once (a batch sent but not
  * yet marked when a leader dies is sent again by the next one), consumers dedupe by event_id.
+ * This is the loop: leadership, pacing, back-off, pruning and shutdown; each batch is one
+ * relayOnce() of the step (relay-step.ts).
  */
 export function createRelay(deps: RelayDeps): Relay {
   const { kafka, topic, store, lock, logger, metrics } = deps;
@@ -89,144 +114,58 @@ export function createRelay(deps: RelayDeps): Relay {
   const topicPartitions = o.topicPartitions ?? 3;
   const stopTimeoutMs = o.stopTimeoutMs ?? 5000;
 
+  const step = createRelayStep({ kafka, topic, store, logger, metrics, batchSize, topicPartitions });
   let stopping = false;
   let leader = false;
   let loop: Promise<void> | undefined;
-  let producer: Producer | undefined;
-  let wake: (() => void) | undefined;
   let backlogTimer: NodeJS.Timeout | undefined;
-  let nextPruneAt = 0;
+  const pauses = createPauses(() => stopping);
 
-  function sleep(ms: number): Promise<void> {
-    if (stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-    });
-  }
-
-  async function dropProducer(): Promise<void> {
-    const p = producer;
-    producer = undefined;
-    await p?.disconnect().catch(() => undefined);
-  }
-
-  async function connectedProducer(): Promise<Producer> {
-    if (producer) return producer;
-    const admin = kafka.admin({ retry: { retries: 2 } });
-    try {
-      await admin.connect();
-      if (await ensureTopic(admin, { topic, partitions: topicPartitions })) {
-        logger.info('created Kafka topic', { topic, partitions: topicPartitions });
-      }
-    } catch (err) {
-      // In Kubernetes the KafkaCluster's Job owns the topic; if creating it here fails the
-      // send below says whether the topic is really missing.
-      logger.warn('could not ensure the Kafka topic exists', { topic, error: err });
-    } finally {
-      await admin.disconnect().catch(() => undefined);
+  /** Keeps the lock, or takes it ('taken'); 'follower' while another replica holds it. */
+  async function lead(): Promise<'kept' | 'taken' | 'follower'> {
+    if (leader && (await lock.stillHeld())) return 'kept';
+    if (leader) {
+      await step.finishMarking().catch(() => undefined);
+      await step.dropProducer();
     }
-    const fresh = createIdempotentProducer(kafka);
-    try {
-      await fresh.connect();
-    } catch (err) {
-      await fresh.disconnect().catch(() => undefined);
-      throw new PublishError(err);
-    }
-    producer = fresh;
-    return fresh;
-  }
-
-  /**
-   * Marking a batch published (an UPDATE that moves every row in the (published_at, id) index)
-   * costs about as much as reading and sending the next one, so the two overlap: batch N is
-   * marked while N+1 is read and sent. Sends stay strictly sequential, which is what keeps the
-   * order per memo; rows still being marked are skipped by id, not by an id bound, because a
-   * lower id may commit later than a higher one.
-   */
-  let marking: { ids: Set<number>; done: Promise<unknown> } | undefined;
-
-  /** Waits for the pending mark; rethrows its failure (its rows stay unpublished, sent again). */
-  async function finishMarking(): Promise<void> {
-    const pending = marking;
-    marking = undefined;
-    if (pending) await pending.done;
-  }
-
-  /** One batch: read, send as one request, start marking. Returns how many rows were sent. */
-  async function relayBatch(): Promise<number> {
-    const skip = marking?.ids ?? new Set<number>();
-    const rows = (await store.nextBatch(batchSize + skip.size))
-      .filter((r) => !skip.has(r.id))
-      .slice(0, batchSize);
-    if (rows.length === 0) {
-      await finishMarking();
-      return 0;
-    }
-    const p = await connectedProducer();
-    try {
-      await p.send({
-        topic,
-        acks: -1,
-        messages: rows.map((r) => ({ key: String(r.aggregateId), value: r.payload })),
-      });
-    } catch (err) {
-      throw new PublishError(err);
-    }
-    metrics.eventsPublished.inc(rows.length);
-    await finishMarking();
-    const ids = rows.map((r) => r.id);
-    marking = { ids: new Set(ids), done: store.markPublished(ids) };
-    // Observed by finishMarking(); this only keeps Node from reporting it as unhandled first.
-    marking.done.catch(() => undefined);
-    return rows.length;
-  }
-
-  async function pruneIfDue(): Promise<void> {
-    if (Date.now() < nextPruneAt) return;
-    nextPruneAt = Date.now() + pruneIntervalMs;
-    const deleted = await store.prune(retentionMs, pruneBatchSize, 20);
-    if (deleted > 0) logger.info('pruned published outbox rows', { deleted });
+    leader = await lock.tryAcquire();
+    if (!leader) return 'follower';
+    logger.info('outbox relay is the leader');
+    return 'taken';
   }
 
   async function run(): Promise<void> {
     let failures = 0;
+    // A new leader prunes at once, then every pruneIntervalMs.
+    let nextPruneAt = 0;
     while (!stopping) {
       try {
-        if (!(leader && (await lock.stillHeld()))) {
-          if (leader) {
-            await finishMarking().catch(() => undefined);
-            await dropProducer();
-          }
-          leader = await lock.tryAcquire();
-          if (!leader) {
-            await sleep(leaderRetryMs);
-            continue;
-          }
-          logger.info('outbox relay is the leader');
-          nextPruneAt = 0;
+        const role = await lead();
+        if (role === 'follower') {
+          await pauses.sleep(leaderRetryMs);
+          continue;
         }
-        const published = await relayBatch();
-        await pruneIfDue();
+        if (role === 'taken') nextPruneAt = 0;
+        const published = await step.relayOnce();
+        if (Date.now() >= nextPruneAt) {
+          nextPruneAt = Date.now() + pruneIntervalMs;
+          const deleted = await store.prune(retentionMs, pruneBatchSize, 20);
+          if (deleted > 0) logger.info('pruned published outbox rows', { deleted });
+        }
         failures = 0;
-        if (published < batchSize) await sleep(pollIntervalMs);
+        if (published < batchSize) await pauses.sleep(pollIntervalMs);
       } catch (err) {
-        await finishMarking().catch(() => undefined);
+        await step.finishMarking().catch(() => undefined);
         failures++;
-        const delay = Math.min(maxBackoffMs, 250 * 2 ** Math.min(failures, 10));
+        const delay = backoffMs(failures, maxBackoffMs);
         if (err instanceof PublishError) {
           metrics.eventsPublishErrors.inc();
-          await dropProducer();
+          await step.dropProducer();
           logger.warn('outbox relay cannot publish, retrying', { error: err.cause, retry_in_ms: delay });
         } else {
           logger.warn('outbox relay failed, retrying', { error: err, retry_in_ms: delay });
         }
-        await sleep(delay);
+        await pauses.sleep(delay);
       }
     }
   }
@@ -258,21 +197,21 @@ export function createRelay(deps: RelayDeps): Relay {
 
     async stop() {
       stopping = true;
-      wake?.();
+      pauses.wake();
       clearInterval(backlogTimer);
       // A send stuck on a dead broker: disconnecting makes it fail so the loop can end; the
       // batch stays unpublished in the outbox for the next leader. Bounded either way, so a
       // shutdown never waits on Kafka.
       if (loop && !(await settlesWithin(loop, stopTimeoutMs))) {
         logger.warn('outbox relay still busy at shutdown, abandoning the batch');
-        await dropProducer();
+        await step.dropProducer();
         await settlesWithin(loop, stopTimeoutMs);
       }
       loop = undefined;
-      await finishMarking().catch((err: unknown) =>
-        logger.warn('could not mark the last batch published', { error: err }),
-      );
-      await dropProducer();
+      await step
+        .finishMarking()
+        .catch((err: unknown) => logger.warn('could not mark the last batch published', { error: err }));
+      await step.dropProducer();
       await lock.close();
       leader = false;
     },

@@ -31,7 +31,8 @@ const MALFORMED = {
 
 /** Serialises a problem as a whole HTTP/1.1 response that closes the connection. */
 function rawProblemResponse(status: number, title: string, detail: string): string {
-  const { body } = toProblem(new HttpProblem(status, title, detail), '');
+  // Only HttpProblems here, before any route ran: no feature's error map applies.
+  const { body } = toProblem(new HttpProblem(status, title, detail), '', []);
   // No request was parsed, so there is no path to name.
   delete body.instance;
   const json = JSON.stringify(body);
@@ -87,6 +88,7 @@ export function answerClientErrors(server: http.Server, logger: Logger): void {
         `Expect: ${req.headers.expect ?? ''} is not supported; only 100-continue is`,
       ),
       (req.url ?? '').split('?')[0],
+      [],
     );
     const json = JSON.stringify(problem.body);
     res.writeHead(417, {

@@ -3,8 +3,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { isStatementTimeout } from '../db';
-import { MemoError, MemoErrorKind } from '../memos/errors';
-import { HttpProblem } from './errors';
+import { DomainProblem, ErrorStatusMap, HttpProblem } from './errors';
 
 export interface RequestState {
   requestId: string;
@@ -17,33 +16,25 @@ export interface Problem {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-const DOMAIN_STATUS: Record<MemoErrorKind, { status: number; title: string }> = {
-  validation: { status: 400, title: 'Validation failed' },
-  not_found: { status: 404, title: 'Not Found' },
-  forbidden: { status: 403, title: 'Forbidden' },
-  version_mismatch: { status: 412, title: 'Precondition Failed' },
-  version_required: { status: 428, title: 'Precondition Required' },
-  search_too_broad: { status: 422, title: 'Search too broad' },
-  index_too_large: { status: 422, title: 'Memo too large to index' },
-};
-
 const PROBLEM_BASE = 'https://memostack.dev/problems/';
 
 function slug(title: string): string {
   return title.toLowerCase().replace(/[^a-z0-9]+/g, '-');
 }
 
-/** Maps anything thrown to an RFC 9457 problem; unknown errors become a bare 500. */
-export function toProblem(err: unknown, instance: string): Problem {
+/**
+ * Maps anything thrown to an RFC 9457 problem: a feature's error by its own map (`statusMaps`),
+ * transport and dependency failures here; unknown errors become a bare 500.
+ */
+export function toProblem(err: unknown, instance: string, statusMaps: readonly ErrorStatusMap[]): Problem {
   let status = 500;
   let title = 'Internal Server Error';
   let detail = 'The server failed to handle this request; it has been logged.';
   let errors: readonly { field: string; message: string }[] = [];
   let headers: Readonly<Record<string, string>> = {};
-  if (err instanceof MemoError) {
-    ({ status, title } = DOMAIN_STATUS[err.kind]);
-    detail = err.message;
-    errors = err.fieldErrors;
+  const domain = domainProblem(err, statusMaps);
+  if (domain !== undefined) {
+    ({ status, title, detail, fieldErrors: errors } = domain);
   } else if (err instanceof HttpProblem) {
     ({ status, title, fieldErrors: errors, headers } = err);
     detail = err.message;
@@ -75,6 +66,14 @@ export function toProblem(err: unknown, instance: string): Problem {
   };
   if (errors.length > 0) body.errors = errors;
   return { status, body, headers };
+}
+
+function domainProblem(err: unknown, statusMaps: readonly ErrorStatusMap[]): DomainProblem | undefined {
+  for (const map of statusMaps) {
+    const problem = map.problemOf(err);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
 }
 
 const CONNECTION_CODES = new Set([
@@ -114,9 +113,13 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * The first middleware: gives the request an id (the caller's X-Request-Id if it is sane)
- * and turns every error below it into application/problem+json. Nothing else writes errors.
+ * and turns every error below it into application/problem+json, the features' errors by
+ * their `statusMaps`. Nothing else writes errors.
  */
-export function errorMiddleware(logger: Logger): Middleware<RequestState> {
+export function errorMiddleware(
+  logger: Logger,
+  statusMaps: readonly ErrorStatusMap[],
+): Middleware<RequestState> {
   return async (ctx, next) => {
     const given = ctx.get('X-Request-Id');
     const requestId = REQUEST_ID.test(given) ? given : randomUUID();
@@ -129,7 +132,7 @@ export function errorMiddleware(logger: Logger): Middleware<RequestState> {
         throw new HttpProblem(404, 'Not Found', `No route for ${ctx.method} ${ctx.path}`);
       }
     } catch (err) {
-      const problem = toProblem(err, ctx.path);
+      const problem = toProblem(err, ctx.path, statusMaps);
       if (problem.status >= 500) {
         ctx.state.logger.error('request failed', { error: err, method: ctx.method, path: ctx.path });
       }
@@ -141,8 +144,15 @@ export function errorMiddleware(logger: Logger): Middleware<RequestState> {
   };
 }
 
-/** Access log and request metrics, labelled by the matched route template to bound cardinality. */
-export function observeMiddleware(metrics: Metrics): Middleware<RequestState> {
+/**
+ * Access log and request metrics, labelled by the matched route template to bound cardinality.
+ * It runs inside errorMiddleware and sees errors before they become problems, so it needs the
+ * same `statusMaps` to log and count the status the client gets.
+ */
+export function observeMiddleware(
+  metrics: Metrics,
+  statusMaps: readonly ErrorStatusMap[],
+): Middleware<RequestState> {
   return async (ctx: Context, next: Next) => {
     const start = process.hrtime.bigint();
     let status = 500;
@@ -150,7 +160,7 @@ export function observeMiddleware(metrics: Metrics): Middleware<RequestState> {
       await next();
       status = ctx.status;
     } catch (err) {
-      status = toProblem(err, ctx.path).status;
+      status = toProblem(err, ctx.path, statusMaps).status;
       throw err;
     } finally {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;

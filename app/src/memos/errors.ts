@@ -1,12 +1,9 @@
+import type { ErrorStatusMap, FieldError } from '../http/errors';
+
 /**
  * The closed set of memo domain errors. The service throws only these for expected outcomes;
- * the error middleware maps each kind to one HTTP status, so the rules never speak HTTP.
+ * MEMO_ERROR_STATUS below maps each kind to one HTTP status, so the rules never speak HTTP.
  */
-export interface FieldError {
-  readonly field: string;
-  readonly message: string;
-}
-
 export type MemoErrorKind =
   | 'validation'
   | 'not_found'
@@ -69,3 +66,22 @@ export class MemoError extends Error {
     );
   }
 }
+
+/** The HTTP status and problem title of each kind; exhaustive, so a new kind needs its status. */
+export const MEMO_ERROR_STATUS: Readonly<Record<MemoErrorKind, { status: number; title: string }>> = {
+  validation: { status: 400, title: 'Validation failed' },
+  not_found: { status: 404, title: 'Not Found' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  version_mismatch: { status: 412, title: 'Precondition Failed' },
+  version_required: { status: 428, title: 'Precondition Required' },
+  search_too_broad: { status: 422, title: 'Search too broad' },
+  index_too_large: { status: 422, title: 'Memo too large to index' },
+};
+
+/** The memo feature's errors for the error middleware (app.ts passes it in). */
+export const memoErrorStatus: ErrorStatusMap = {
+  problemOf: (err) =>
+    err instanceof MemoError
+      ? { ...MEMO_ERROR_STATUS[err.kind], detail: err.message, fieldErrors: err.fieldErrors }
+      : undefined,
+};

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { OUTBOX_COLUMNS as C, OUTBOX_TABLE } from '../events/outbox-table';
 import type { Memo, MemoOwner } from './repository';
 
 export type MemoEventType = 'memo_created' | 'memo_updated' | 'memo_deleted';
@@ -49,13 +50,13 @@ export function createOutboxEvents(): MemoEvents {
   return {
     async record(trx, type, memo, at) {
       const event = buildMemoEvent(type, memo, at);
-      await trx('outbox').insert({
-        event_id: event.event_id,
-        aggregate_id: memo.id,
-        event_type: type,
-        payload: JSON.stringify(event),
-        created_at: at,
-        published_at: null,
+      await trx(OUTBOX_TABLE).insert({
+        [C.eventId]: event.event_id,
+        [C.aggregateId]: memo.id,
+        [C.eventType]: type,
+        [C.payload]: JSON.stringify(event),
+        [C.createdAt]: at,
+        [C.publishedAt]: null,
       });
       return event;
     },

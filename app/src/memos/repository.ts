@@ -1,5 +1,13 @@
 import type { Knex } from 'knex';
-import { planSearch, SearchTerm, tokenize } from '../search/tokenizer';
+import {
+  MAX_PREFIX_TOKENS,
+  planPage,
+  SearchCondition,
+  searchConditions,
+  SearchDriver,
+  SEMI_JOIN_MAX_ROWS,
+} from '../search/planner';
+import { planSearch, tokenize } from '../search/tokenizer';
 import { MemoError } from './errors';
 import type { ListQuery, MemoInput, TagQuery } from './schema';
 
@@ -62,36 +70,6 @@ function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** One condition a search result must meet: a search term or a filter. */
-export type SearchCondition =
-  | SearchTerm
-  | { readonly kind: 'tag'; readonly tag: string }
-  | {
-      readonly kind: 'column';
-      readonly column: 'priority' | 'category' | 'author';
-      readonly value: string | number;
-    };
-
-/*
- * How a search page is read. `ordered`: walk one condition's index backwards, (token, memo_id),
- * (tag, memo_id) or (column, id), which is already in id-descending order and so stops after
- * limit + 1 matches. `scan`: walk memos' primary key backwards. `collect`: gather every posting
- * of a prefix (its tokens are several keys, so no single index range is in id order), then sort.
- * Every other condition is checked on each row reached: EXISTS on a primary key, or a column test.
- * `intersect`: every term a semi-join, left to the optimizer, which reads each term's postings as
- * one range and matches them before it reads a memo: best when several terms are all rare.
- */
-export type SearchDriver =
-  | { readonly kind: 'scan' }
-  | { readonly kind: 'intersect' }
-  | { readonly kind: 'ordered'; readonly condition: number }
-  | { readonly kind: 'collect'; readonly condition: number };
-
-/** A prefix with more tokens than this is collected, or probed, rather than walked per token. */
-export const MAX_PREFIX_TOKENS = 8;
-/** A term with fewer estimated postings is matched as one range read (semi-join), not probed. */
-export const SEMI_JOIN_MAX_ROWS = 20_000;
-
 /**
  * Rows (postings, memos, probes) one search page may examine: MariaDB's LIMIT ROWS EXAMINED stops
  * the statement there, and the page is refused (422) rather than served short. Without it, terms
@@ -109,77 +87,25 @@ const COLUMN_INDEX = {
   author: 'memos_author_id',
 } as const;
 
-/** The conditions of a search, terms first; an empty list means nothing searchable. */
-export function searchConditions(query: ListQuery): SearchCondition[] {
-  const conditions: SearchCondition[] = [...planSearch(query.q ?? '').terms];
-  if (conditions.length === 0) return [];
-  if (query.tag !== undefined) conditions.push({ kind: 'tag', tag: query.tag });
-  if (query.priority !== undefined)
-    conditions.push({ kind: 'column', column: 'priority', value: query.priority });
-  if (query.category !== undefined)
-    conditions.push({ kind: 'column', column: 'category', value: query.category });
-  if (query.author !== undefined) conditions.push({ kind: 'column', column: 'author', value: query.author });
-  return conditions;
-}
-
-/** Every way the conditions can be read; each must give the same pages (the tests check it). */
-export function possibleDrivers(conditions: readonly SearchCondition[]): SearchDriver[] {
-  return [
-    ...conditions.flatMap((c, i): SearchDriver[] =>
-      c.kind === 'prefix' ? [{ kind: 'ordered', condition: i }] : [],
-    ),
-    ...conditions.map((c, i): SearchDriver => ({
-      kind: c.kind === 'prefix' ? 'collect' : 'ordered',
-      condition: i,
-    })),
-    { kind: 'scan' },
-    { kind: 'intersect' },
-  ];
-}
-
-/**
- * Picks the driver that reaches the fewest rows, from the optimizer's row estimate of each
- * condition (`estimates[i]`, index dives, typically within 2x) and of the table (`total`).
- * A driver walking in id order stops after `wanted` matches: with the other conditions' shares
- * d_j of the table taken as independent, that is about wanted / (d_1 * ... * d_k) rows, and never
- * more than its own rows. `collect` reads all of its rows. So a common term alone is read from
- * memos in id order and probed (a few hundred rows), a rare term from its postings, and a
- * selective filter from its own index. On a tie an ordered driver wins: it may stop early.
- */
-export function chooseDriver(
-  conditions: readonly SearchCondition[],
-  estimates: readonly number[],
-  total: number,
-  wanted: number,
-  branches: readonly number[] = conditions.map(() => 1),
-): SearchDriver {
-  const share = estimates.map((e) => Math.min(1, Math.max(0, e) / Math.max(1, total)));
-  const reach = (skip: number): number =>
-    wanted / share.reduce((product, s, i) => (i === skip ? product : product * s), 1);
-  let best: SearchDriver = { kind: 'scan' };
-  let bestCost = reach(-1);
-  conditions.forEach((c, i) => {
-    const options: [SearchDriver['kind'], number][] = [];
-    // A prefix of a few tokens can be walked in order, one walk per token.
-    if (c.kind !== 'prefix' || branches[i] <= MAX_PREFIX_TOKENS) {
-      options.push(['ordered', Math.min(estimates[i], branches[i] * reach(i))]);
-    }
-    if (c.kind === 'prefix') options.push(['collect', estimates[i]]);
-    for (const [kind, cost] of options) {
-      // Strictly cheaper to replace, and an ordered driver on a tie with the scan.
-      if (cost < bestCost || (kind === 'ordered' && cost === bestCost)) {
-        best = kind === 'ordered' ? { kind, condition: i } : { kind, condition: i };
-        bestCost = cost;
-      }
-    }
-  });
-  return best;
-}
-
-export type MemoRepository = ReturnType<typeof createMemoRepository>;
-
 /** Every SQL statement of the memo feature. Writes take the caller's transaction. */
-export function createMemoRepository(db: Knex) {
+export interface MemoRepository {
+  findById(id: number, conn?: Knex | Knex.Transaction): Promise<Memo | undefined>;
+  /** Reads and row-locks a memo so a concurrent writer waits instead of overwriting. */
+  lockById(trx: Knex.Transaction, id: number): Promise<Memo | undefined>;
+  insert(trx: Knex.Transaction, input: MemoInput, now: Date, owner?: MemoOwner | null): Promise<number>;
+  update(trx: Knex.Transaction, id: number, input: MemoInput, version: number, now: Date): Promise<void>;
+  /** Tags and tokens go with the row (ON DELETE CASCADE). */
+  remove(trx: Knex.Transaction, id: number): Promise<void>;
+  /**
+   * One page in id-descending order, limit + 1 rows so the caller knows whether another page
+   * exists. A search picks its driving index first (search/planner.ts); `options.driver` forces one.
+   */
+  list(query: ListQuery, options?: { driver?: SearchDriver; rowsExamined?: number }): Promise<Memo[]>;
+  /** limit + 1 tags after `after`, in name order, with their memo counts. */
+  tagCounts(query: TagQuery): Promise<TagCount[]>;
+}
+
+export function createMemoRepository(db: Knex): MemoRepository {
   async function withTags(rows: MemoRow[], conn: Knex | Knex.Transaction = db): Promise<Memo[]> {
     if (rows.length === 0) return [];
     const tagRows: { memo_id: number; tag: string }[] = await conn('memo_tags')
@@ -455,14 +381,7 @@ export function createMemoRepository(db: Knex) {
       const branches = conditions.map((c, i) =>
         c.kind === 'prefix' ? (tokens.get(i)?.length ?? Infinity) : 1,
       );
-      const terms = rows.filter((_, i) => conditions[i].kind === 'exact' || conditions[i].kind === 'prefix');
-      // Several rare terms: intersecting their postings beats walking one and probing the others.
-      driver =
-        terms.length > 1 && terms.every((r) => r <= SEMI_JOIN_MAX_ROWS)
-          ? { kind: 'intersect' }
-          : chooseDriver(conditions, rows, total, wanted, branches);
-      const small = new Set(conditions.filter((_, i) => rows[i] <= SEMI_JOIN_MAX_ROWS));
-      semiJoin = (c) => small.has(c);
+      ({ driver, semiJoin } = planPage(conditions, rows, total, wanted, branches));
     }
     const columns = COLUMNS.map((c) => `m.${c}`);
     if (driver.kind === 'intersect') {
@@ -518,7 +437,6 @@ export function createMemoRepository(db: Knex) {
       return (await withTags(rows, conn))[0];
     },
 
-    /** Reads and row-locks a memo so a concurrent writer waits instead of overwriting. */
     async lockById(trx: Knex.Transaction, id: number): Promise<Memo | undefined> {
       const rows: MemoRow[] = await trx('memos').select(COLUMNS).where({ id }).forUpdate();
       return (await withTags(rows, trx))[0];
@@ -567,7 +485,6 @@ export function createMemoRepository(db: Knex) {
       await writeTokens(trx, id, input.title, input.content, false);
     },
 
-    /** Tags and tokens go with the row (ON DELETE CASCADE). */
     async remove(trx: Knex.Transaction, id: number): Promise<void> {
       await trx('memos').where({ id }).delete();
     },
@@ -576,7 +493,7 @@ export function createMemoRepository(db: Knex) {
      * One page in id-descending order, fetching limit + 1 rows so the caller knows whether
      * another page exists. Keyset on the primary key: new memos get higher ids and land before
      * the first page, so paging on never repeats or skips a row that existed when it began.
-     * A search picks its driving index first (see chooseDriver); `options.driver` forces one.
+     * A search picks its driving index first (search/planner.ts); `options.driver` forces one.
      */
     async list(
       query: ListQuery,

@@ -1,5 +1,6 @@
+import type { FieldError } from '../http/errors';
 import { planSearch } from '../search/tokenizer';
-import { FieldError, MemoError } from './errors';
+import { MemoError } from './errors';
 
 /*
  * Hand-written validation: the rules are few, and writing them out gives each message the

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Principal } from '../auth/principal';
-import type { MemoCache } from '../cache';
+import type { MemoCache } from './cache';
 import type { Logger } from '../logger';
 import { MemoError } from './errors';
 import type { MemoEvents } from './events';
@@ -38,7 +38,20 @@ export interface TagPage {
  */
 export type ExpectedVersion = number | readonly number[] | '*' | undefined;
 
-export type MemoService = ReturnType<typeof createMemoService>;
+/** The memo rules: what the routes may ask, in domain terms (MemoError for expected refusals). */
+export interface MemoService {
+  create(given: MemoInput, caller?: Principal): Promise<Memo>;
+  get(id: number): Promise<Memo>;
+  /** PUT: the body is the whole memo. The caller must say which version it replaces. */
+  replace(id: number, input: MemoInput, expected: ExpectedVersion, caller?: Principal): Promise<Memo>;
+  /** PATCH: fields present in the body replace those of the current version. */
+  patch(id: number, patch: MemoPatch, expected: ExpectedVersion, caller?: Principal): Promise<Memo>;
+  /** DELETE: If-Match is optional here; when given it must match. */
+  remove(id: number, expected: ExpectedVersion, caller?: Principal): Promise<void>;
+  list(query: ListQuery): Promise<MemoPage>;
+  /** A page of tags in name order; served from a short-lived cache (memos/tag-cache.ts). */
+  tags(query: TagQuery): Promise<TagPage>;
+}
 
 const DEADLOCK_RETRIES = 3;
 
@@ -47,7 +60,7 @@ function isRetryable(err: unknown): boolean {
   return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
 }
 
-export function createMemoService(deps: MemoServiceDeps) {
+export function createMemoService(deps: MemoServiceDeps): MemoService {
   const { db, cache, events, logger } = deps;
   const ownership = deps.ownership ?? false;
   const repo = createMemoRepository(db);
@@ -183,7 +196,6 @@ export function createMemoService(deps: MemoServiceDeps) {
       return memo;
     },
 
-    /** PUT: the body is the whole memo. The caller must say which version it replaces. */
     async replace(
       id: number,
       input: MemoInput,
@@ -194,7 +206,6 @@ export function createMemoService(deps: MemoServiceDeps) {
       return write(id, expected, caller, () => input);
     },
 
-    /** PATCH: fields present in the body replace those of the current version. */
     async patch(id: number, patch: MemoPatch, expected: ExpectedVersion, caller?: Principal): Promise<Memo> {
       if (expected === undefined) throw MemoError.versionRequired();
       return write(id, expected, caller, (current) => ({
@@ -207,7 +218,6 @@ export function createMemoService(deps: MemoServiceDeps) {
       }));
     },
 
-    /** DELETE: If-Match is optional here; when given it must match. */
     async remove(id: number, expected: ExpectedVersion, caller?: Principal): Promise<void> {
       const removed = await transaction(async (trx) => {
         const current = await repo.lockById(trx, id);
@@ -230,7 +240,6 @@ export function createMemoService(deps: MemoServiceDeps) {
       return { items, next_cursor: more ? encodeCursor(items[items.length - 1].id) : null };
     },
 
-    /** A page of tags in name order; served from a short-lived cache (memos/tag-cache.ts). */
     async tags(query: TagQuery): Promise<TagPage> {
       return tagPages.get(JSON.stringify([query.after ?? null, query.limit]), async () => {
         const rows = await repo.tagCounts(query);

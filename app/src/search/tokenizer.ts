@@ -21,7 +21,7 @@
  *     (a bigram starting with it, or the unigram of a run's end);
  *   - bigrams say that the pieces occur, not that they are adjacent, so CJK runs are verified
  *     with LIKE on the candidate rows only: the index decides which rows, the LIKE only confirms.
- * Reading a page (app/src/memos/repository.ts, chooseDriver): a page is the newest limit + 1
+ * Reading a page (app/src/search/planner.ts, run by app/src/memos/repository.ts): a page is the newest limit + 1
  * matches below the cursor, so the cheapest plan walks something already in id-descending order
  * and stops early. From the optimizer's row estimates (one EXPLAIN of all terms and filters) the
  * repository picks the driver that reaches the fewest rows:

@@ -8,6 +8,7 @@ import { runMariadbInitScript } from '../../../validation/programs/mariadb';
 import { DatabaseConfig, loadDatabaseConfig, loadMigrationDatabaseConfig } from '../../src/config';
 import { createDb, migrateLatest } from '../../src/db';
 import { createLeaderLock } from '../../src/events/leader-lock';
+import { OUTBOX_TABLE } from '../../src/events/outbox-table';
 import { createOutboxStore } from '../../src/events/outbox-store';
 import { silentLogger } from '../../src/logger';
 import { buildTestApp, TestApp } from '../support/app';
@@ -111,7 +112,7 @@ describeWithServices('database accounts from the MariaDB initdb script', ['redis
       expect(await migrateLatest(db, migrationConfig.name)).toEqual(shipped);
       const [tables] = (await db.raw('SHOW TABLES')) as [Record<string, string>[]];
       expect(tables.map((r) => Object.values(r)[0]).sort()).toEqual(
-        ['knex_migrations', 'knex_migrations_lock', 'memo_tags', 'memo_tokens', 'memos', 'outbox'].sort(),
+        ['knex_migrations', 'knex_migrations_lock', 'memo_tags', 'memo_tokens', 'memos', OUTBOX_TABLE].sort(),
       );
     } finally {
       await db.destroy();
@@ -175,7 +176,7 @@ describeWithServices('database accounts from the MariaDB initdb script', ['redis
       alter: await outcome(apiDb, 'ALTER TABLE memos ADD COLUMN x INT'),
       create: await outcome(apiDb, 'CREATE TABLE sneaky (id INT)'),
       index: await outcome(apiDb, 'CREATE INDEX memos_title ON memos (title)'),
-      truncate: await outcome(apiDb, 'TRUNCATE TABLE outbox'),
+      truncate: await outcome(apiDb, `TRUNCATE TABLE ${OUTBOX_TABLE}`),
       dropDatabase: await outcome(apiDb, `DROP DATABASE ${apiConfig.name}`),
       grant: await outcome(apiDb, `GRANT ALL ON ${apiConfig.name}.* TO CURRENT_USER`),
       createUser: await outcome(apiDb, "CREATE USER intruder IDENTIFIED BY 'x'"),

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type Redis from 'ioredis';
+import { OUTBOX_COLUMNS as C, OUTBOX_TABLE } from '../../src/events/outbox-table';
 import type { MemoService } from '../../src/memos/service';
 import {
   collectEvents,
@@ -104,7 +105,7 @@ describeWithKafka('outbox relay (app/src/events) across a Kafka outage', ['maria
       () => metricValue(metrics, 'memo_events_publish_errors_total'),
       (v) => v > 0,
     );
-    const pending = await testDb.db('outbox').whereNull('published_at').count({ n: '*' });
+    const pending = await testDb.db(OUTBOX_TABLE).whereNull(C.publishedAt).count({ n: '*' });
     expect(Number(pending[0].n)).toBe(written);
 
     broker.start(true);

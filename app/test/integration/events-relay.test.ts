@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import { relayLockName } from '../../src/events';
+import { OUTBOX_COLUMNS as C, OUTBOX_TABLE } from '../../src/events/outbox-table';
 import { createOutboxEvents, MemoEvents } from '../../src/memos/events';
 import type { MemoService } from '../../src/memos/service';
 import {
@@ -64,7 +65,7 @@ describeWithKafka(
 
     beforeEach(async () => {
       // Each test reads its own topic; rows left by an earlier test must not leak into it.
-      await testDb.db('outbox').del();
+      await testDb.db(OUTBOX_TABLE).del();
     });
 
     afterEach(async () => {
@@ -137,7 +138,7 @@ describeWithKafka(
         () => metricValue(metrics, 'memo_outbox_backlog'),
         (v) => v === 0,
       );
-      const unpublished = await testDb.db('outbox').whereNull('published_at').count({ n: '*' });
+      const unpublished = await testDb.db(OUTBOX_TABLE).whereNull(C.publishedAt).count({ n: '*' });
       expect(Number(unpublished[0].n)).toBe(0);
     });
 
@@ -178,7 +179,7 @@ describeWithKafka(
           [marker.id, ['memo_created@1']],
         ]),
       );
-      expect(await testDb.db('outbox').count({ n: '*' })).toEqual([{ n: 2 }]);
+      expect(await testDb.db(OUTBOX_TABLE).count({ n: '*' })).toEqual([{ n: 2 }]);
     });
 
     it('when two relays run on the same database, then only one leads, the other takes over when it stops, and no event is published twice', async () => {
@@ -283,9 +284,12 @@ describeWithKafka(
 
       const count = async (): Promise<{ published: number; pending: number }> => {
         const rows = (await testDb
-          .db('outbox')
+          .db(OUTBOX_TABLE)
           .select(
-            testDb.db.raw('SUM(published_at IS NOT NULL) AS published, SUM(published_at IS NULL) AS pending'),
+            testDb.db.raw('SUM(?? IS NOT NULL) AS published, SUM(?? IS NULL) AS pending', [
+              C.publishedAt,
+              C.publishedAt,
+            ]),
           )
           .first()) as { published: string | null; pending: string | null };
         return { published: Number(rows.published ?? 0), pending: Number(rows.pending ?? 0) };

@@ -2,6 +2,7 @@ import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { OUTBOX_COLUMNS as C, OUTBOX_TABLE } from '../../src/events/outbox-table';
 import { buildTestApp, TestApp } from '../support/app';
 import { createTestDatabase, describeWithServices, TestDatabase } from '../support/services';
 
@@ -88,14 +89,14 @@ describeWithServices('memo API (/api/memos, /api/tags)', ['mariadb', 'redis'], (
       await api().delete(`/api/memos/${memo.id}`).set('If-Match', '"3"').expect(204);
       await api().get(`/api/memos/${memo.id}`).expect(404);
 
-      const outbox = await testDb.db('outbox').where({ aggregate_id: memo.id }).orderBy('id');
-      expect(outbox.map((r: { event_type: string }) => r.event_type)).toEqual([
+      const outbox = await testDb.db(OUTBOX_TABLE).where(C.aggregateId, memo.id).orderBy(C.id);
+      expect(outbox.map((r: Record<string, string>) => r[C.eventType])).toEqual([
         'memo_created',
         'memo_updated',
         'memo_updated',
         'memo_deleted',
       ]);
-      expect(JSON.parse(outbox[2].payload)).toMatchObject({
+      expect(JSON.parse(outbox[2][C.payload])).toMatchObject({
         event_type: 'memo_updated',
         memo_id: memo.id,
         title: 'Weekly sync (moved)',

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { createApp } from '../../src/app';
 import { Auth, createAuth } from '../../src/auth';
 import type { AuthConfig } from '../../src/config';
+import { OUTBOX_COLUMNS as C, OUTBOX_TABLE } from '../../src/events/outbox-table';
 import { createLogger, silentLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { createRedis } from '../../src/redis';
@@ -138,7 +139,7 @@ describeWithServices('memo API with sign-in (owner, admin, challenges)', ['maria
     });
     const row = await testDb.db('memos').where({ id: memo.id }).first('owner_sub', 'owner_iss', 'author');
     expect(row).toEqual({ owner_sub: 'alice-id', owner_iss: issuer.issuer, author: 'Alice' });
-    const outbox = await testDb.db('outbox').where({ aggregate_id: memo.id }).first('payload');
+    const outbox = await testDb.db(OUTBOX_TABLE).where(C.aggregateId, memo.id).first({ payload: C.payload });
     expect(JSON.parse(outbox.payload)).toMatchObject({
       event_type: 'memo_created',
       author: 'Alice',
@@ -215,17 +216,21 @@ describeWithServices('memo API with sign-in (owner, admin, challenges)', ['maria
       .send({ title: 'moderated' })
       .expect(200);
     expect(put.body).toMatchObject({ title: 'moderated', author: 'Bob', owner: { sub: 'bob-id' } });
-    const events = await testDb.db('outbox').where({ aggregate_id: memo.id }).orderBy('id').select('payload');
+    const events = await testDb
+      .db(OUTBOX_TABLE)
+      .where(C.aggregateId, memo.id)
+      .orderBy(C.id)
+      .select({ payload: C.payload });
     expect(JSON.parse(events[1].payload)).toMatchObject({
       event_type: 'memo_updated',
       owner: { sub: 'bob-id' },
     });
     await api().delete(`/api/memos/${memo.id}`).set(as).expect(204);
     const deleted = await testDb
-      .db('outbox')
-      .where({ aggregate_id: memo.id })
-      .orderBy('id', 'desc')
-      .first('payload');
+      .db(OUTBOX_TABLE)
+      .where(C.aggregateId, memo.id)
+      .orderBy(C.id, 'desc')
+      .first({ payload: C.payload });
     expect(JSON.parse(deleted.payload)).toMatchObject({
       event_type: 'memo_deleted',
       owner: { sub: 'bob-id' },

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import Redis from 'ioredis';
-import { createMemoCache, MemoCache, TOMBSTONE_TTL_SECONDS } from '../../src/cache';
+import { createMemoCache, MemoCache, TOMBSTONE_TTL_SECONDS } from '../../src/memos/cache';
 import { silentLogger } from '../../src/logger';
 import type { Memo } from '../../src/memos/repository';
 import { createMetrics } from '../../src/metrics';

@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
+import { createMemoRepository, MemoRepository } from '../../src/memos/repository';
 import {
   chooseDriver,
-  createMemoRepository,
-  MemoRepository,
+  planPage,
   possibleDrivers,
   searchConditions,
   SearchDriver,
-} from '../../src/memos/repository';
+} from '../../src/search/planner';
 import type { ListQuery } from '../../src/memos/schema';
 import { createTestDatabase, describeWithServices, TestDatabase } from '../support/services';
 
@@ -124,5 +124,24 @@ describe('chooseDriver', () => {
       kind: 'ordered',
       condition: 2,
     });
+  });
+});
+
+describe('planPage', () => {
+  const total = 1_000_000;
+
+  it('when several terms are all rare, then their postings are intersected and each is a semi-join', () => {
+    const conditions = searchConditions({ q: 'zeppelin airship', limit: 20 });
+    const plan = planPage(conditions, [30, 900], total, 21, [1, 1]);
+    expect(plan.driver).toEqual({ kind: 'intersect' });
+    expect(conditions.map(plan.semiJoin)).toEqual([true, true]);
+  });
+
+  it('when one term is common, then chooseDriver picks the driver and only the rare conditions are semi-joins', () => {
+    const conditions = searchConditions({ q: 'common zeppelin', limit: 20 });
+    const plan = planPage(conditions, [400_000, 30], total, 21, [20, 1]);
+    expect(plan.driver).toEqual(chooseDriver(conditions, [400_000, 30], total, 21, [20, 1]));
+    expect(plan.driver).toEqual({ kind: 'ordered', condition: 1 });
+    expect(conditions.map(plan.semiJoin)).toEqual([false, true]);
   });
 });

@@ -1,4 +1,5 @@
 import { createDb, migrateLatest } from '../../src/db';
+import { OUTBOX_COLUMNS, OUTBOX_TABLE } from '../../src/events/outbox-table';
 import { describeWithServices, TEST_DB } from '../support/services';
 
 const MIGRATIONS = ['20250101000000_create_memos.ts', '20261202000000_memo_owner.ts'];
@@ -31,7 +32,7 @@ describeWithServices('knex migrations (node dist/migrate.js)', ['mariadb'], () =
       expect(rows.map((r: { name: string }) => r.name)).toEqual(MIGRATIONS);
       const [tables] = (await replicas[0].raw('SHOW TABLES')) as [Record<string, string>[]];
       expect(tables.map((t) => Object.values(t)[0]).sort()).toEqual(
-        ['knex_migrations', 'knex_migrations_lock', 'memo_tags', 'memo_tokens', 'memos', 'outbox'].sort(),
+        ['knex_migrations', 'knex_migrations_lock', 'memo_tags', 'memo_tokens', 'memos', OUTBOX_TABLE].sort(),
       );
     } finally {
       await Promise.all(replicas.map((db) => db.destroy()));
@@ -82,6 +83,17 @@ describeWithServices('knex migrations (node dist/migrate.js)', ['mariadb'], () =
       const [columns] = (await db.raw("SHOW COLUMNS FROM memos LIKE 'owner%'")) as [unknown[]];
       expect(columns).toHaveLength(0);
       expect(await migrateLatest(db, name)).toEqual([MIGRATIONS[1]]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('when the migrations have run, then the outbox table has exactly the columns events/outbox-table.ts names', async () => {
+    const db = createDb({ ...TEST_DB, name, poolMax: 2 });
+    try {
+      await migrateLatest(db, name);
+      const [columns] = (await db.raw(`SHOW COLUMNS FROM ??`, [OUTBOX_TABLE])) as [{ Field: string }[]];
+      expect(columns.map((c) => c.Field).sort()).toEqual(Object.values(OUTBOX_COLUMNS).sort());
     } finally {
       await db.destroy();
     }

@@ -41,7 +41,7 @@ describeWithServices('rate limiter keys and budgets', ['redis'], () => {
     clients.push(redis);
     await redisReady(redis);
     const app = new Koa();
-    app.use(errorMiddleware(silentLogger));
+    app.use(errorMiddleware(silentLogger, []));
     app.use(async (ctx, next) => {
       const subject = ctx.get('X-Test-Subject');
       if (subject !== '')

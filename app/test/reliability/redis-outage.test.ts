@@ -10,7 +10,7 @@ import { createTestDatabase, describeWithServices, TestDatabase } from '../suppo
  * Redis is killed (SIGKILL: connection refused, every entry gone) under a steady read/write
  * load against the real server process, and started again on the same port.
  *
- * What the service promises (app/src/redis.ts, app/src/cache.ts): Redis is an optimisation,
+ * What the service promises (app/src/redis.ts, app/src/memos/cache.ts): Redis is an optimisation,
  * never a dependency. A command waits at most REDIS_COMMAND_TIMEOUT_MS (100 ms); while the
  * connection is not ready a command fails at once (no offline queue); after any failure the
  * circuit breaker skips Redis for REDIS_COOLDOWN_MS (1 s). So a request spends at most one

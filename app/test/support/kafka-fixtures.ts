@@ -1,6 +1,7 @@
 import type Redis from 'ioredis';
-import { createMemoCache } from '../../src/cache';
+import { createMemoCache } from '../../src/memos/cache';
 import { createEvents, Events, EventsOptions } from '../../src/events';
+import { OUTBOX_COLUMNS as C, OUTBOX_TABLE } from '../../src/events/outbox-table';
 import { silentLogger } from '../../src/logger';
 import { createOutboxEvents, MemoEvents } from '../../src/memos/events';
 import { createMemoService, MemoService } from '../../src/memos/service';
@@ -113,6 +114,8 @@ export function historyByMemo(events: readonly ReceivedEvent[]): Map<number, str
 
 /** Every published event_id of the suite's outbox, to compare with what the topic holds. */
 export async function outboxEventIds(testDb: TestDatabase): Promise<string[]> {
-  const rows = (await testDb.db('outbox').select('event_id').orderBy('id')) as { event_id: string }[];
-  return rows.map((r) => r.event_id);
+  const rows = (await testDb.db(OUTBOX_TABLE).select({ eventId: C.eventId }).orderBy(C.id)) as {
+    eventId: string;
+  }[];
+  return rows.map((r) => r.eventId);
 }

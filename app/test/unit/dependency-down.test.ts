@@ -1,5 +1,5 @@
 import { toProblem } from '../../src/http/middleware';
-import { MemoError } from '../../src/memos/errors';
+import { MemoError, memoErrorStatus } from '../../src/memos/errors';
 
 /** An error shaped as mysql2 makes them: a message, maybe a code, and fatal when the connection is dead. */
 function mysqlError(message: string, props: { code?: string; errno?: number; fatal?: boolean }): Error {
@@ -32,7 +32,7 @@ describe('toProblem for database errors', () => {
       mysqlError('connect ECONNREFUSED 127.0.0.1:3306', { code: 'ECONNREFUSED', fatal: true }),
     ],
   ])('when the error is %s, then it is a 503 with Retry-After', (_, err) => {
-    const problem = toProblem(err, '/api/memos/1');
+    const problem = toProblem(err, '/api/memos/1', []);
     expect(problem.status).toBe(503);
     expect(problem.headers).toEqual({ 'Retry-After': '5' });
     expect(problem.body).toMatchObject({ title: 'Service Unavailable', status: 503 });
@@ -44,7 +44,7 @@ describe('toProblem for database errors', () => {
       errno: 1064,
       fatal: false,
     });
-    expect(toProblem(err, '/api/memos').status).toBe(500);
+    expect(toProblem(err, '/api/memos', []).status).toBe(500);
   });
 });
 
@@ -53,7 +53,7 @@ describe('toProblem for the abuse limits', () => {
     const err = mysqlError('SELECT ... - Query execution was interrupted (max_statement_time exceeded)', {
       errno: 1969,
     });
-    const problem = toProblem(err, '/api/memos');
+    const problem = toProblem(err, '/api/memos', []);
     expect(problem.status).toBe(503);
     expect(problem.headers).toEqual({ 'Retry-After': '5' });
     expect(problem.body.detail).toContain('statement time limit');
@@ -63,7 +63,7 @@ describe('toProblem for the abuse limits', () => {
     ['a search that examined too many rows', MemoError.searchTooBroad(200_000), 'Search too broad'],
     ['a memo with too many index terms', MemoError.indexTooLarge(21_000, 8000), 'Memo too large to index'],
   ])('when the error is %s, then it is a 422 problem', (_what, err, title) => {
-    const problem = toProblem(err, '/api/memos');
+    const problem = toProblem(err, '/api/memos', [memoErrorStatus]);
     expect(problem.status).toBe(422);
     expect(problem.body).toMatchObject({ status: 422, title });
   });

@@ -1,8 +1,8 @@
 import type Redis from 'ioredis';
-import type { Logger } from './logger';
-import type { Metrics } from './metrics';
-import type { Memo } from './memos/repository';
-import type { RedisGate } from './redis';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { RedisGate } from '../redis';
+import type { Memo } from './repository';
 
 export interface MemoCache {
   /**
