@@ -1,4 +1,4 @@
-// The public API of the construct library; internal helpers (backing-common.ts) stay unexported.
+// The public API of the construct library; internal helpers (common/) stay unexported.
 export * from './connections';
 export * from './dashboards/grafana-dashboard';
 export * from './endpoints';

@@ -10,23 +10,24 @@ import {
   PodSpec,
   Quantity,
 } from '../imports/k8s';
+import { requirePinnedImage } from './common/image';
+import { podFqdn, resolveNamespace } from './common/namespace';
 import {
   containerResources,
   emptyDir,
-  MAX_TOPIC_PARTITIONS,
   podDisruptionBudget,
-  podFqdn,
+  scrapeAnnotations,
+  sidecarSecurityContext,
+  spreadAcrossZones,
+} from './common/pod-parts';
+import {
+  MAX_TOPIC_PARTITIONS,
   requireDnsLabel,
   requireDnsSubdomain,
   requireInteger,
   requireNamespace,
-  requirePinnedImage,
   requireResources,
-  resolveNamespace,
-  scrapeAnnotations,
-  sidecarSecurityContext,
-  spreadAcrossZones,
-} from './backing-common';
+} from './common/prop-checks';
 import { Connections, IConnectable } from './connections';
 import {
   AlertRule,

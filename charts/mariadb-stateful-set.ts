@@ -12,23 +12,24 @@ import {
   Probe,
   Quantity,
 } from '../imports/k8s';
+import { requirePinnedImage } from './common/image';
+import { podFqdn, resolveNamespace } from './common/namespace';
 import {
   containerResources,
   emptyDir,
   podDisruptionBudget,
-  podFqdn,
+  scrapeAnnotations,
+  sidecarSecurityContext,
+  spreadAcrossZones,
+} from './common/pod-parts';
+import {
   requireCronSchedule,
   requireDnsLabel,
   requireDnsSubdomain,
   requireInteger,
   requireNamespace,
-  requirePinnedImage,
   requireResources,
-  resolveNamespace,
-  scrapeAnnotations,
-  sidecarSecurityContext,
-  spreadAcrossZones,
-} from './backing-common';
+} from './common/prop-checks';
 import { Connections, IConnectable } from './connections';
 import {
   AlertRule,

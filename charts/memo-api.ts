@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { isIP } from 'net';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
@@ -23,18 +22,24 @@ import {
   KubeIngress,
   KubePodDisruptionBudget,
   KubeService,
-  Quantity,
-  TopologySpreadConstraint,
 } from '../imports/k8s';
+import { requirePinnedImage } from './common/image';
 import {
   requireDnsSubdomain,
   requireHostname,
   requireNamespace,
-  requirePinnedImage,
   requireResources,
   requireSecretKeyRef,
   requireServiceEndpoint,
-} from './backing-common';
+} from './common/prop-checks';
+import {
+  configHash,
+  containerResources,
+  emptyDir,
+  podDisruptionBudget,
+  scrapeAnnotations,
+  zoneAndHostSpread,
+} from './common/pod-parts';
 import { Connections, NetworkPeer } from './connections';
 import {
   AlertRule,
@@ -543,7 +548,7 @@ export class MemoApi extends Construct implements IMonitored {
     const appEnv = containerEnv('service');
     const migrateEnv = containerEnv('migrations');
 
-    const resources = kubeResources(this.resources);
+    const resources = containerResources(this.resources);
     const securityContext = restrictedContainerSecurityContext({ readOnlyRootFilesystem: true });
     const tmpMount = [{ name: 'tmp', mountPath: '/tmp' }];
     const migrate: Container = {
@@ -583,24 +588,6 @@ export class MemoApi extends Construct implements IMonitored {
           : undefined,
     };
 
-    const topologySpreadConstraints: TopologySpreadConstraint[] | undefined = this.spreadAcrossZones
-      ? [
-          // Zones are best effort: single-zone clusters must still schedule.
-          {
-            topologyKey: 'topology.kubernetes.io/zone',
-            maxSkew: 1,
-            whenUnsatisfiable: 'ScheduleAnyway',
-            labelSelector: { matchLabels: this.podSelectorLabels },
-          },
-          {
-            topologyKey: 'kubernetes.io/hostname',
-            maxSkew: 1,
-            whenUnsatisfiable: 'DoNotSchedule',
-            labelSelector: { matchLabels: this.podSelectorLabels },
-          },
-        ]
-      : undefined;
-
     this.deployment = new KubeDeployment(this, 'deployment', {
       metadata: metadata(this.name),
       spec: {
@@ -616,11 +603,9 @@ export class MemoApi extends Construct implements IMonitored {
           metadata: {
             labels,
             annotations: {
-              'prometheus.io/scrape': 'true',
-              'prometheus.io/port': String(METRICS_PORT),
-              'prometheus.io/path': METRICS_PATH,
+              ...scrapeAnnotations(METRICS_PORT, METRICS_PATH),
               // env is read at start only, so a settings change must roll the pods.
-              'checksum/config': sha256(JSON.stringify(configData)),
+              'checksum/config': configHash(JSON.stringify(configData)),
             },
           },
           spec: {
@@ -630,8 +615,11 @@ export class MemoApi extends Construct implements IMonitored {
             terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
             initContainers: [migrate],
             containers: [api],
-            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: Quantity.fromString('64Mi') } }],
-            topologySpreadConstraints,
+            volumes: [emptyDir('tmp', 64)],
+            // Zones are best effort: single-zone clusters must still schedule.
+            topologySpreadConstraints: this.spreadAcrossZones
+              ? zoneAndHostSpread(this.podSelectorLabels)
+              : undefined,
           },
         },
       },
@@ -706,12 +694,11 @@ export class MemoApi extends Construct implements IMonitored {
 
     const minimumReplicas = this.autoscaling?.minReplicas ?? this.replicas;
     if (minimumReplicas > 1) {
-      this.pdb = new KubePodDisruptionBudget(this, 'pdb', {
-        metadata: metadata(this.name),
-        spec: {
-          maxUnavailable: IntOrString.fromNumber(1),
-          selector: { matchLabels: this.podSelectorLabels },
-        },
+      this.pdb = podDisruptionBudget(this, 'pdb', {
+        name: this.name,
+        namespace: this.namespace,
+        identity,
+        selector: this.podSelectorLabels,
       });
     }
 
@@ -908,21 +895,9 @@ function utilization(name: 'cpu' | 'memory', averageUtilization: number) {
   return { type: 'Resource', resource: { name, target: { type: 'Utilization', averageUtilization } } };
 }
 
-function kubeResources(preset: ResourcePreset): Container['resources'] {
-  const r = preset.toResourceRequirements();
-  return {
-    requests: { cpu: Quantity.fromString(r.requests.cpu), memory: Quantity.fromString(r.requests.memory) },
-    limits: { memory: Quantity.fromString(r.limits.memory) },
-  };
-}
-
 /** Same namespace: the short Service name; otherwise the namespace-qualified one. */
 function hostOf(endpoint: ServiceEndpoint, namespace: string): string {
   return endpoint.namespace === namespace ? endpoint.host : `${endpoint.host}.${endpoint.namespace}.svc`;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 function pinnedTag(prop: string, image: string): string {

@@ -9,7 +9,8 @@ import { MariaDbStatefulSet } from './mariadb-stateful-set';
 import { MemoApi } from './memo-api';
 import { addGitOpsHints } from './gitops';
 import { MonitoringMode, MonitoringStack } from './monitoring-stack';
-import { MAX_TOPIC_PARTITIONS, requireInteger, requirePinnedImage } from './backing-common';
+import { requirePinnedImage } from './common/image';
+import { MAX_TOPIC_PARTITIONS, requireInteger } from './common/prop-checks';
 import { Profile, validateProfile } from './profiles';
 import { RedisCache } from './redis-cache';
 

@@ -10,19 +10,16 @@ import {
   Quantity,
   Volume,
 } from '../imports/k8s';
+import { requirePinnedImage } from './common/image';
+import { resolveNamespace } from './common/namespace';
+import { containerResources, emptyDir, scrapeAnnotations, sidecarSecurityContext } from './common/pod-parts';
 import {
-  containerResources,
-  emptyDir,
   requireDnsLabel,
   requireDnsSubdomain,
   requireInteger,
   requireNamespace,
-  requirePinnedImage,
   requireResources,
-  resolveNamespace,
-  scrapeAnnotations,
-  sidecarSecurityContext,
-} from './backing-common';
+} from './common/prop-checks';
 import { Connections, IConnectable } from './connections';
 import {
   AlertRule,
