@@ -5,7 +5,7 @@ import { Connections } from './connections';
 import { IHasCredentials, RequiredSecret } from './endpoints';
 import { KafkaCluster } from './kafka-cluster';
 import { MANAGED_BY, MEMOSTACK_VERSION, PART_OF, recommendedLabels } from './labels';
-import { MariaDbStatefulSet } from './mariadb-stateful-set';
+import { MariaDbStatefulSet } from './mariadb/mariadb-stateful-set';
 import { MemoApi } from './memo-api';
 import { addGitOpsHints } from './gitops';
 import { MonitoringMode, MonitoringStack } from './monitoring-stack';

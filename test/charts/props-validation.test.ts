@@ -9,7 +9,7 @@ import {
   MonitoringContribution,
 } from '../../charts/endpoints';
 import { KafkaCluster, KafkaClusterProps, KafkaTopicOptions } from '../../charts/kafka-cluster';
-import { MariaDbStatefulSet, MariaDbStatefulSetProps } from '../../charts/mariadb-stateful-set';
+import { MariaDbStatefulSet, MariaDbStatefulSetProps } from '../../charts/mariadb/mariadb-stateful-set';
 import { MemoApi, MemoApiAutoscaling, MemoApiProps } from '../../charts/memo-api';
 import { MemoStack, MemoStackProps } from '../../charts/memo-stack';
 import {
@@ -561,7 +561,7 @@ const SUBJECTS: readonly Subject[] = [
   {
     owner: 'MariaDbStatefulSet',
     keys: { '': MARIADB_PROPS },
-    source: { file: 'charts/mariadb-stateful-set.ts', iface: 'MariaDbStatefulSetProps' },
+    source: { file: 'charts/mariadb/mariadb-stateful-set.ts', iface: 'MariaDbStatefulSetProps' },
     base: {},
     build: (props) => new MariaDbStatefulSet(chart(), 'db', props),
     rows: [
