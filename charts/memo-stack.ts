@@ -12,7 +12,7 @@ import { MonitoringMode, MonitoringStack } from './monitoring-stack';
 import { requirePinnedImage } from './common/image';
 import { MAX_TOPIC_PARTITIONS, requireInteger } from './common/prop-checks';
 import { Profile, validateProfile } from './profiles';
-import { RedisCache } from './redis-cache';
+import { RedisCache } from './redis/redis-cache';
 
 export interface MemoStackProps {
   /** Everything that differs between clusters: sizes, replicas, storage and ingress classes, secrets. */

@@ -19,7 +19,7 @@ import {
   OperatorModeOptions,
 } from '../../charts/monitoring-stack';
 import { CLOUD, KIND, Profile } from '../../charts/profiles';
-import { RedisCache, RedisCacheProps } from '../../charts/redis-cache';
+import { RedisCache, RedisCacheProps } from '../../charts/redis/redis-cache';
 import { ResourcePreset } from '../../charts/resources';
 
 /**
@@ -599,7 +599,7 @@ const SUBJECTS: readonly Subject[] = [
   {
     owner: 'RedisCache',
     keys: { '': REDIS_PROPS },
-    source: { file: 'charts/redis-cache.ts', iface: 'RedisCacheProps' },
+    source: { file: 'charts/redis/redis-cache.ts', iface: 'RedisCacheProps' },
     base: {},
     build: (props) => new RedisCache(chart(), 'redis', props),
     rows: [
