@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { KubeNamespace } from '../imports/k8s';
 import { Connections } from './connections';
 import { IHasCredentials, RequiredSecret } from './endpoints';
-import { KafkaCluster } from './kafka-cluster';
+import { KafkaCluster } from './kafka/kafka-cluster';
 import { MANAGED_BY, MEMOSTACK_VERSION, PART_OF, recommendedLabels } from './labels';
 import { MariaDbStatefulSet } from './mariadb/mariadb-stateful-set';
 import { MemoApi } from './memo-api';

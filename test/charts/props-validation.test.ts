@@ -8,7 +8,8 @@ import {
   EventsEndpoint,
   MonitoringContribution,
 } from '../../charts/endpoints';
-import { KafkaCluster, KafkaClusterProps, KafkaTopicOptions } from '../../charts/kafka-cluster';
+import { KafkaCluster, KafkaClusterProps } from '../../charts/kafka/kafka-cluster';
+import { KafkaTopicOptions } from '../../charts/kafka/topic';
 import { MariaDbStatefulSet, MariaDbStatefulSetProps } from '../../charts/mariadb/mariadb-stateful-set';
 import { MemoApi, MemoApiAutoscaling, MemoApiProps } from '../../charts/memo-api';
 import { MemoStack, MemoStackProps } from '../../charts/memo-stack';
@@ -627,7 +628,7 @@ const SUBJECTS: readonly Subject[] = [
   {
     owner: 'KafkaCluster',
     keys: { '': KAFKA_PROPS },
-    source: { file: 'charts/kafka-cluster.ts', iface: 'KafkaClusterProps' },
+    source: { file: 'charts/kafka/kafka-cluster.ts', iface: 'KafkaClusterProps' },
     base: {},
     build: (props) => new KafkaCluster(chart(), 'kafka', props),
     rows: [

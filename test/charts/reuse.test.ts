@@ -3,7 +3,7 @@ import { App, Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { IntOrString, KubeDeployment, Quantity } from '../../imports/k8s';
 import { Connections } from '../../charts/connections';
-import { KafkaCluster } from '../../charts/kafka-cluster';
+import { KafkaCluster } from '../../charts/kafka/kafka-cluster';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../charts/pod-security';
 import { RedisCache } from '../../charts/redis/redis-cache';
 
