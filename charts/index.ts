@@ -9,7 +9,7 @@ export type { KafkaTopicOptions } from './kafka/topic';
 export * from './labels';
 export { MARIADB_ACCOUNT_GRANTS, MARIADB_SECRET_KEYS } from './mariadb/accounts';
 export * from './mariadb/mariadb-stateful-set';
-export * from './memo-api';
+export * from './api/memo-api';
 export * from './memo-stack';
 export * from './monitoring-stack';
 export * from './pod-security';

@@ -6,7 +6,7 @@ import { IHasCredentials, RequiredSecret } from './endpoints';
 import { KafkaCluster } from './kafka/kafka-cluster';
 import { MANAGED_BY, MEMOSTACK_VERSION, PART_OF, recommendedLabels } from './labels';
 import { MariaDbStatefulSet } from './mariadb/mariadb-stateful-set';
-import { MemoApi } from './memo-api';
+import { MemoApi } from './api/memo-api';
 import { addGitOpsHints } from './gitops';
 import { MonitoringMode, MonitoringStack } from './monitoring-stack';
 import { requirePinnedImage } from './common/image';

@@ -11,7 +11,7 @@ import {
 import { KafkaCluster, KafkaClusterProps } from '../../charts/kafka/kafka-cluster';
 import { KafkaTopicOptions } from '../../charts/kafka/topic';
 import { MariaDbStatefulSet, MariaDbStatefulSetProps } from '../../charts/mariadb/mariadb-stateful-set';
-import { MemoApi, MemoApiAutoscaling, MemoApiProps } from '../../charts/memo-api';
+import { MemoApi, MemoApiAutoscaling, MemoApiProps } from '../../charts/api/memo-api';
 import { MemoStack, MemoStackProps } from '../../charts/memo-stack';
 import {
   MonitoringMode,
@@ -375,7 +375,7 @@ const SUBJECTS: readonly Subject[] = [
       'cache.': MEMO_API_CACHE,
       'events.': MEMO_API_EVENTS,
     },
-    source: { file: 'charts/memo-api.ts', iface: 'MemoApiProps' },
+    source: { file: 'charts/api/memo-api.ts', iface: 'MemoApiProps' },
     base: { database, cache, events, allowAnonymousWrites: true },
     build: (props) => new MemoApi(chart(), 'api', props as MemoApiProps),
     rows: [
