@@ -3,15 +3,16 @@ import { Construct } from 'constructs';
 import { KubeNamespace } from '../imports/k8s';
 import { Connections } from './connections';
 import { IHasCredentials, RequiredSecret } from './endpoints';
-import { KafkaCluster } from './kafka-cluster';
+import { KafkaCluster } from './kafka/kafka-cluster';
 import { MANAGED_BY, MEMOSTACK_VERSION, PART_OF, recommendedLabels } from './labels';
-import { MariaDbStatefulSet } from './mariadb-stateful-set';
-import { MemoApi } from './memo-api';
+import { MariaDbStatefulSet } from './mariadb/mariadb-stateful-set';
+import { MemoApi } from './api/memo-api';
 import { addGitOpsHints } from './gitops';
 import { MonitoringMode, MonitoringStack } from './monitoring-stack';
-import { MAX_TOPIC_PARTITIONS, requireInteger, requirePinnedImage } from './backing-common';
+import { requirePinnedImage } from './common/image';
+import { MAX_TOPIC_PARTITIONS, requireInteger } from './common/prop-checks';
 import { Profile, validateProfile } from './profiles';
-import { RedisCache } from './redis-cache';
+import { RedisCache } from './redis/redis-cache';
 
 export interface MemoStackProps {
   /** Everything that differs between clusters: sizes, replicas, storage and ingress classes, secrets. */

@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { ApiObject, Chart, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
@@ -15,15 +14,16 @@ import {
   Quantity,
   Volume,
 } from '../imports/k8s';
+import { requirePinnedImage } from './common/image';
 import {
   requireDnsLabel,
   requireDnsSubdomain,
   requireLabels,
   requireNamespace,
-  requirePinnedImage,
   requirePort,
   requireResources,
-} from './backing-common';
+} from './common/prop-checks';
+import { configHash, containerResources, emptyDir } from './common/pod-parts';
 import { Connections, NetworkPeer } from './connections';
 import { buildGrafanaDashboard, dashboardUid } from './dashboards/grafana-dashboard';
 import { IHasCredentials, IMonitored, MonitoringContribution, RequiredSecret } from './endpoints';
@@ -628,7 +628,7 @@ export class MonitoringStack extends Construct implements IHasCredentials {
         `--web.listen-address=:${PROMETHEUS_PORT}`,
       ],
       ports: [{ name: 'http', containerPort: PROMETHEUS_PORT, protocol: 'TCP' }],
-      resources: kubeResources(props.prometheusResources ?? ResourcePreset.SMALL),
+      resources: containerResources(props.prometheusResources ?? ResourcePreset.SMALL),
       securityContext: restrictedContainerSecurityContext({ readOnlyRootFilesystem: true }),
       volumeMounts: [
         {
@@ -656,7 +656,7 @@ export class MonitoringStack extends Construct implements IHasCredentials {
       serviceAccountName: name,
       // A ReadWriteOnce volume and the TSDB lock allow one Prometheus at a time.
       recreate: true,
-      configChecksum: () => sha256(this.prometheusConfigYaml + this.rulesYaml),
+      configChecksum: () => configHash(this.prometheusConfigYaml + this.rulesYaml),
     });
     return this.connectionsFor('prometheus', identity);
   }
@@ -682,7 +682,7 @@ export class MonitoringStack extends Construct implements IHasCredentials {
         '--cluster.listen-address=',
       ],
       ports: [{ name: 'http', containerPort: ALERTMANAGER_PORT, protocol: 'TCP' }],
-      resources: kubeResources(props.alertmanagerResources ?? ResourcePreset.MICRO),
+      resources: containerResources(props.alertmanagerResources ?? ResourcePreset.MICRO),
       securityContext: restrictedContainerSecurityContext({ readOnlyRootFilesystem: true }),
       volumeMounts: [
         { name: 'config', mountPath: '/etc/alertmanager', readOnly: true },
@@ -693,13 +693,10 @@ export class MonitoringStack extends Construct implements IHasCredentials {
     };
     this.workload('alertmanager', identity, {
       container,
-      volumes: [
-        { name: 'config', configMap: { name: configName } },
-        { name: 'data', emptyDir: { sizeLimit: Quantity.fromString('256Mi') } },
-      ],
+      volumes: [{ name: 'config', configMap: { name: configName } }, emptyDir('data', 256)],
       securityUser: NOBODY,
       recreate: false,
-      configChecksum: () => sha256(this.alertmanagerConfigYaml),
+      configChecksum: () => configHash(this.alertmanagerConfigYaml),
     });
     return this.connectionsFor('alertmanager', identity);
   }
@@ -774,7 +771,7 @@ export class MonitoringStack extends Construct implements IHasCredentials {
         setting('GF_LOG_MODE', 'console'),
         setting('GF_USERS_ALLOW_SIGN_UP', 'false'),
       ],
-      resources: kubeResources(props.grafanaResources ?? ResourcePreset.SMALL),
+      resources: containerResources(props.grafanaResources ?? ResourcePreset.SMALL),
       securityContext: restrictedContainerSecurityContext({ readOnlyRootFilesystem: true }),
       volumeMounts: [
         { name: 'data', mountPath: '/var/lib/grafana' },
@@ -790,15 +787,15 @@ export class MonitoringStack extends Construct implements IHasCredentials {
     this.workload('grafana', identity, {
       container,
       volumes: [
-        { name: 'data', emptyDir: { sizeLimit: Quantity.fromString('512Mi') } },
-        { name: 'tmp', emptyDir: { sizeLimit: Quantity.fromString('64Mi') } },
+        emptyDir('data', 512),
+        emptyDir('tmp', 64),
         { name: 'datasources', configMap: { name: datasourcesName } },
         { name: 'dashboard-providers', configMap: { name: providersName } },
         { name: 'dashboards', configMap: { name: dashboardsName } },
       ],
       securityUser: GRAFANA_USER,
       recreate: false,
-      configChecksum: () => sha256(datasources + providers + JSON.stringify(this.dashboardsJson)),
+      configChecksum: () => configHash(datasources + providers + JSON.stringify(this.dashboardsJson)),
     });
     return this.connectionsFor('grafana', identity);
   }
@@ -961,14 +958,6 @@ function httpProbe(
   };
 }
 
-function kubeResources(preset: ResourcePreset): Container['resources'] {
-  const r = preset.toResourceRequirements();
-  return {
-    requests: { cpu: Quantity.fromString(r.requests.cpu), memory: Quantity.fromString(r.requests.memory) },
-    limits: { memory: Quantity.fromString(r.limits.memory) },
-  };
-}
-
 /**
  * Milliseconds of a Prometheus duration (`1d12h`, `30s`, `500ms`: units largest first, each at
  * most once), or undefined when Prometheus would reject it.
@@ -997,8 +986,4 @@ function requireGrafanaUid(owner: string, prop: string, value: string): void {
 function toYaml(value: unknown): string {
   // lineWidth 0: long PromQL expressions stay on one line instead of being folded.
   return stringify(value, { lineWidth: 0 });
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

@@ -1,11 +1,11 @@
+import { requirePinnedImage } from './common/image';
 import {
   requireDnsLabel,
   requireDnsSubdomain,
   requireHostname,
   requireNamespace,
   requireOneOf,
-  requirePinnedImage,
-} from './backing-common';
+} from './common/prop-checks';
 import { ResourcePreset } from './resources';
 
 /**

@@ -4,7 +4,7 @@ import * as path from 'path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { quote } from './json';
-import { QUANTITY_PATTERN } from './k8s-names';
+import { QUANTITY_PATTERN } from '../charts/common/k8s-syntax';
 
 const X_KEYWORDS = [
   'x-kubernetes-list-map-keys',

@@ -1,5 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
-import { KafkaCluster, KafkaClusterProps } from '../../charts/kafka-cluster';
+import { KafkaCluster, KafkaClusterProps } from '../../charts/kafka/kafka-cluster';
 import { ResourcePreset } from '../../charts/resources';
 import { SeriesSelector } from '../../charts/series-selector';
 import { container, envOf, expectProductionReadyPods, find, names, synth } from './backing-assertions';

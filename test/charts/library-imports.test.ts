@@ -58,3 +58,17 @@ describe('the construct library', () => {
     expect(runtime).toEqual([]);
   });
 });
+
+describe('the manifest validator', () => {
+  test('when it reads the Kubernetes syntax rules from charts/common, then it reaches neither cdk8s nor the generated types', () => {
+    const graph = importGraph([
+      path.join(ROOT, 'validation', 'cli.ts'),
+      path.join(ROOT, 'validation', 'index.ts'),
+    ]);
+    const files = [...graph.keys()].map((f) => path.relative(ROOT, f));
+    expect(files).toContain(path.join('charts', 'common', 'k8s-syntax.ts'));
+    expect(files.filter((f) => f.startsWith('imports'))).toEqual([]);
+    const bare = [...graph.values()].flat();
+    expect(bare.filter((m) => ['cdk8s', 'constructs', 'cdk8s-plus-27'].includes(m))).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
-import { MariaDbStatefulSet, MariaDbStatefulSetProps } from '../../charts/mariadb-stateful-set';
+import { MariaDbStatefulSet, MariaDbStatefulSetProps } from '../../charts/mariadb/mariadb-stateful-set';
 import { ResourcePreset } from '../../charts/resources';
 import { SeriesSelector } from '../../charts/series-selector';
 import {

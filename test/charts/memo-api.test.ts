@@ -3,7 +3,7 @@ import { Chart, Testing } from 'cdk8s';
 import { Entry, VARIABLES, VariableName } from '../../app/src/config/contract';
 import { Connections } from '../../charts/connections';
 import { CacheEndpoint, DatabaseEndpoint, EventsEndpoint } from '../../charts/endpoints';
-import { MemoApi, MemoApiProps } from '../../charts/memo-api';
+import { MemoApi, MemoApiProps } from '../../charts/api/memo-api';
 import { ResourcePreset } from '../../charts/resources';
 import { SeriesSelector } from '../../charts/series-selector';
 

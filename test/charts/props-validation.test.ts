@@ -8,9 +8,10 @@ import {
   EventsEndpoint,
   MonitoringContribution,
 } from '../../charts/endpoints';
-import { KafkaCluster, KafkaClusterProps, KafkaTopicOptions } from '../../charts/kafka-cluster';
-import { MariaDbStatefulSet, MariaDbStatefulSetProps } from '../../charts/mariadb-stateful-set';
-import { MemoApi, MemoApiAutoscaling, MemoApiProps } from '../../charts/memo-api';
+import { KafkaCluster, KafkaClusterProps } from '../../charts/kafka/kafka-cluster';
+import { KafkaTopicOptions } from '../../charts/kafka/topic';
+import { MariaDbStatefulSet, MariaDbStatefulSetProps } from '../../charts/mariadb/mariadb-stateful-set';
+import { MemoApi, MemoApiAutoscaling, MemoApiProps } from '../../charts/api/memo-api';
 import { MemoStack, MemoStackProps } from '../../charts/memo-stack';
 import {
   MonitoringMode,
@@ -19,7 +20,7 @@ import {
   OperatorModeOptions,
 } from '../../charts/monitoring-stack';
 import { CLOUD, KIND, Profile } from '../../charts/profiles';
-import { RedisCache, RedisCacheProps } from '../../charts/redis-cache';
+import { RedisCache, RedisCacheProps } from '../../charts/redis/redis-cache';
 import { ResourcePreset } from '../../charts/resources';
 
 /**
@@ -374,7 +375,7 @@ const SUBJECTS: readonly Subject[] = [
       'cache.': MEMO_API_CACHE,
       'events.': MEMO_API_EVENTS,
     },
-    source: { file: 'charts/memo-api.ts', iface: 'MemoApiProps' },
+    source: { file: 'charts/api/memo-api.ts', iface: 'MemoApiProps' },
     base: { database, cache, events, allowAnonymousWrites: true },
     build: (props) => new MemoApi(chart(), 'api', props as MemoApiProps),
     rows: [
@@ -561,7 +562,7 @@ const SUBJECTS: readonly Subject[] = [
   {
     owner: 'MariaDbStatefulSet',
     keys: { '': MARIADB_PROPS },
-    source: { file: 'charts/mariadb-stateful-set.ts', iface: 'MariaDbStatefulSetProps' },
+    source: { file: 'charts/mariadb/mariadb-stateful-set.ts', iface: 'MariaDbStatefulSetProps' },
     base: {},
     build: (props) => new MariaDbStatefulSet(chart(), 'db', props),
     rows: [
@@ -599,7 +600,7 @@ const SUBJECTS: readonly Subject[] = [
   {
     owner: 'RedisCache',
     keys: { '': REDIS_PROPS },
-    source: { file: 'charts/redis-cache.ts', iface: 'RedisCacheProps' },
+    source: { file: 'charts/redis/redis-cache.ts', iface: 'RedisCacheProps' },
     base: {},
     build: (props) => new RedisCache(chart(), 'redis', props),
     rows: [
@@ -627,7 +628,7 @@ const SUBJECTS: readonly Subject[] = [
   {
     owner: 'KafkaCluster',
     keys: { '': KAFKA_PROPS },
-    source: { file: 'charts/kafka-cluster.ts', iface: 'KafkaClusterProps' },
+    source: { file: 'charts/kafka/kafka-cluster.ts', iface: 'KafkaClusterProps' },
     base: {},
     build: (props) => new KafkaCluster(chart(), 'kafka', props),
     rows: [

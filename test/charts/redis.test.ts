@@ -1,5 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
-import { DEFAULT_DISABLED_COMMANDS, RedisCache, RedisCacheProps } from '../../charts/redis-cache';
+import { RedisCache, RedisCacheProps } from '../../charts/redis/redis-cache';
+import { DEFAULT_DISABLED_COMMANDS } from '../../charts/redis/redis-conf';
 import { ResourcePreset } from '../../charts/resources';
 import { SeriesSelector } from '../../charts/series-selector';
 import {

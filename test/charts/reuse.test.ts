@@ -3,9 +3,9 @@ import { App, Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { IntOrString, KubeDeployment, Quantity } from '../../imports/k8s';
 import { Connections } from '../../charts/connections';
-import { KafkaCluster } from '../../charts/kafka-cluster';
+import { KafkaCluster } from '../../charts/kafka/kafka-cluster';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../../charts/pod-security';
-import { RedisCache } from '../../charts/redis-cache';
+import { RedisCache } from '../../charts/redis/redis-cache';
 
 /**
  * Another team's chart: its own app (a plain Deployment, not a MemoApi) wired to a RedisCache

@@ -4,7 +4,7 @@ import * as config from '../../app/src/config';
 import { Entry, sourceOf, Variable, VariableName, VARIABLES } from '../../app/src/config/contract';
 import { ListEntry, Shape } from '../../app/src/config/kinds';
 import { CacheEndpoint, DatabaseEndpoint, EventsEndpoint } from '../../charts/endpoints';
-import { MemoApi, MemoApiProps } from '../../charts/memo-api';
+import { MemoApi, MemoApiProps } from '../../charts/api/memo-api';
 import { loadersCalledBy, variablesReadBy } from './config-reads';
 
 /*

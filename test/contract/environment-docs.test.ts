@@ -28,7 +28,7 @@ interface PropDoc {
 
 /** The doc comment and @default of every member of MemoApiProps, from the source. */
 function memoApiPropDocs(): Map<string, PropDoc> {
-  const file = path.join(ROOT, 'charts', 'memo-api.ts');
+  const file = path.join(ROOT, 'charts', 'api', 'memo-api.ts');
   const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
   const props = source.statements.find(
     (s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === 'MemoApiProps',

@@ -1,6 +1,6 @@
 import type { RuleContext } from '../context';
 import { arr, quote, rec, str } from '../json';
-import { envVarName } from '../k8s-names';
+import { envVarName } from '../../charts/common/k8s-syntax';
 import { containers, podTemplate } from '../model';
 
 const SOURCES = ['configMapKeyRef', 'fieldRef', 'resourceFieldRef', 'secretKeyRef', 'fileKeyRef'];

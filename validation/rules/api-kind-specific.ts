@@ -1,6 +1,6 @@
 import type { RuleContext } from '../context';
 import { arr, get, num, quote, rec, str } from '../json';
-import { configMapKey, cronSchedule, dns1123Subdomain } from '../k8s-names';
+import { configMapKey, cronSchedule, dns1123Subdomain } from '../../charts/common/k8s-syntax';
 import { containers, podTemplate } from '../model';
 import type { K8sObject } from '../types';
 

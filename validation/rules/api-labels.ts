@@ -1,6 +1,6 @@
 import type { RuleContext } from '../context';
 import { arr, quote, rec, str } from '../json';
-import { labelValue, qualifiedName } from '../k8s-names';
+import { labelValue, qualifiedName } from '../../charts/common/k8s-syntax';
 import type { FieldPath, K8sObject } from '../types';
 
 const TOTAL_ANNOTATION_BYTES = 256 * 1024;

@@ -1,6 +1,11 @@
 import type { RuleContext } from '../context';
 import { arr, get, quote, rec, str } from '../json';
-import { dns1035Label, dns1123Label, dns1123Subdomain, pathSegmentName } from '../k8s-names';
+import {
+  dns1035Label,
+  dns1123Label,
+  dns1123Subdomain,
+  pathSegmentName,
+} from '../../charts/common/k8s-syntax';
 import { containers, podTemplate } from '../model';
 
 const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);

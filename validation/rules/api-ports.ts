@@ -1,6 +1,6 @@
 import type { RuleContext } from '../context';
 import { arr, get, quote, rec, str } from '../json';
-import { ianaServiceName, portInRange } from '../k8s-names';
+import { ianaServiceName, portInRange } from '../../charts/common/k8s-syntax';
 import { containers, podTemplate, PROBES } from '../model';
 import type { FieldPath, K8sObject } from '../types';
 

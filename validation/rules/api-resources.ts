@@ -1,6 +1,6 @@
 import type { RuleContext } from '../context';
 import { quote, rec } from '../json';
-import { parseQuantity, QUANTITY_PATTERN } from '../k8s-names';
+import { parseQuantity, QUANTITY_PATTERN } from '../../charts/common/k8s-syntax';
 import { containers, podTemplate } from '../model';
 
 /** API-RESOURCES: quantities that parse, and no request above its limit. */

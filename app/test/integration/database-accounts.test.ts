@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Testing } from 'cdk8s';
 import type { Knex } from 'knex';
 import request from 'supertest';
-import { MARIADB_SECRET_KEYS, MariaDbStatefulSet } from '../../../charts/mariadb-stateful-set';
+import { MARIADB_SECRET_KEYS, MariaDbStatefulSet } from '../../../charts';
 import { runMariadbInitScript } from '../../../validation/programs/mariadb';
 import { DatabaseConfig, loadDatabaseConfig, loadMigrationDatabaseConfig } from '../../src/config';
 import { createDb, migrateLatest } from '../../src/db';

@@ -1,4 +1,10 @@
-/** The API server's name and value validators (k8s.io/apimachinery/pkg/util/validation), with its messages. */
+/**
+ * The API server's name and value validators (k8s.io/apimachinery/pkg/util/validation) and the
+ * CronJob controller's schedule parser, with their messages: each returns why a value would be
+ * refused, or an empty list. The one place these rules live: the constructs' prop checks
+ * (prop-checks.ts) and the manifest validator (validation/) both read them. Dependency-free on
+ * purpose, so the validator loads neither cdk8s nor the generated Kubernetes types.
+ */
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -160,8 +166,8 @@ const CRON_FIELDS: ReadonlyArray<readonly [string, number, number, readonly stri
 
 /**
  * Why the CronJob controller's parser (robfig/cron, standard five fields or a descriptor) would
- * reject `schedule`, or an empty list. Kept apart from the constructs' own check on purpose: a
- * mistake shared by both would pass unseen.
+ * reject `schedule`, or an empty list. test/validation's rule tests and the constructs' props
+ * tests each hold their own accepted and refused schedules, so a mistake here fails both.
  */
 export function cronSchedule(schedule: string): string[] {
   if (/^\s*(CRON_)?TZ=/.test(schedule))

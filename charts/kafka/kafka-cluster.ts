@@ -1,60 +1,33 @@
 import { createHash } from 'crypto';
 import { Construct } from 'constructs';
+import { IntOrString, KubeJob, KubeService, KubeStatefulSet, Quantity } from '../../imports/k8s';
+import { requirePinnedImage } from '../common/image';
+import { podFqdn, resolveNamespace } from '../common/namespace';
+import { containerResources, emptyDir, podDisruptionBudget, scrapeAnnotations } from '../common/pod-parts';
 import {
-  Container,
-  EnvVar,
-  IntOrString,
-  KubeJob,
-  KubeService,
-  KubeStatefulSet,
-  PodSpec,
-  Quantity,
-} from '../imports/k8s';
-import {
-  containerResources,
-  emptyDir,
   MAX_TOPIC_PARTITIONS,
-  podDisruptionBudget,
-  podFqdn,
   requireDnsLabel,
   requireDnsSubdomain,
   requireInteger,
   requireNamespace,
-  requirePinnedImage,
   requireResources,
-  resolveNamespace,
-  scrapeAnnotations,
-  sidecarSecurityContext,
-  spreadAcrossZones,
-} from './backing-common';
-import { Connections, IConnectable } from './connections';
+} from '../common/prop-checks';
+import { Connections, IConnectable } from '../connections';
+import { kafkaAlertRules, kafkaPanels } from './monitoring';
+import { BROKER_PORT, CONTROLLER_PORT, KAFKA_USER, kafkaPodSpec, LOG_DIR, METRICS_PORT } from './pod-spec';
+import { KafkaTopic, KafkaTopicOptions, TOPIC_NAME, topicJobName } from './topic';
 import {
-  AlertRule,
-  DashboardPanel,
   EventsEndpoint,
   IHasCredentials,
   IMonitored,
   MonitoringContribution,
   RequiredSecret,
-} from './endpoints';
-import { ComponentIdentity, recommendedLabels, selectorLabels } from './labels';
-import { ImageUser, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
-import { ResourcePreset } from './resources';
-import { LabelMatcher, SeriesSelector } from './series-selector';
+} from '../endpoints';
+import { ComponentIdentity, recommendedLabels, selectorLabels } from '../labels';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../pod-security';
+import { ResourcePreset } from '../resources';
 
 const OWNER = 'KafkaCluster';
-
-/** apache/kafka adds `appuser` with `adduser -D` on Alpine: the first regular user, 1000:1000. */
-const KAFKA_USER: ImageUser = { uid: 1000, gid: 1000 };
-/** danielqsj/kafka-exporter declares no USER (root); run it as `nobody`, which the static binary allows. */
-const EXPORTER_USER: ImageUser = { uid: 65534, gid: 65534 };
-
-const BROKER_PORT = 9092;
-const CONTROLLER_PORT = 9093;
-const METRICS_PORT = 9308;
-/** A sub-directory of the volume: the volume's root may hold `lost+found`, which Kafka would take for a partition. */
-const LOG_DIR = '/var/lib/kafka/data/logs';
-const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 
 export interface KafkaClusterProps {
   /**
@@ -117,35 +90,6 @@ export interface KafkaClusterProps {
    * @default 168
    */
   readonly logRetentionHours?: number;
-}
-
-export interface KafkaTopicOptions {
-  /** Number of partitions (the upper bound of consumer parallelism). */
-  readonly partitions: number;
-  /**
-   * Replicas of each partition.
-   * @default - min(3, replicas of the cluster)
-   */
-  readonly replicationFactor?: number;
-  /**
-   * Topic-level settings, e.g. `{ 'retention.ms': '604800000' }`.
-   * @default {}
-   * @see https://kafka.apache.org/documentation/#topicconfigs
-   */
-  readonly config?: Readonly<Record<string, string>>;
-}
-
-/** A topic created by a KafkaCluster's provisioning Job. */
-export class KafkaTopic {
-  /** @internal */
-  public constructor(
-    public readonly name: string,
-    public readonly partitions: number,
-    public readonly replicationFactor: number,
-    public readonly config: Readonly<Record<string, string>>,
-    /** The Job that creates it (`--if-not-exists`, so re-running it changes nothing). */
-    public readonly job: KubeJob,
-  ) {}
 }
 
 /**
@@ -358,7 +302,7 @@ export class KafkaCluster
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
         template: {
           metadata: { labels, annotations: scrapeAnnotations(METRICS_PORT) },
-          spec: this.podSpec(),
+          spec: kafkaPodSpec(this),
         },
         volumeClaimTemplates: [
           {
@@ -568,194 +512,4 @@ export class KafkaCluster
   private podAddress(ordinal: number): string {
     return podFqdn(`${this.name}-${ordinal}`, this.headlessServiceName, this.namespace, this.clusterDomain);
   }
-
-  private podSpec(): PodSpec {
-    const env: EnvVar[] = [
-      { name: 'CLUSTER_ID', value: this.clusterId },
-      ...Object.entries(this.brokerSettings).map(([name, value]) => ({ name, value })),
-      { name: 'KAFKA_HEAP_OPTS', value: `-Xms${this.heapMiB}m -Xmx${this.heapMiB}m` },
-    ];
-    // Node id and advertised address come from the pod's ordinal, which Kubernetes 1.27 does
-    // not expose as a label or env var; the hostname carries it.
-    const start = [
-      'export KAFKA_NODE_ID="${HOSTNAME##*-}"',
-      `export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://\${HOSTNAME}.${this.headlessServiceName}.${this.namespace}.svc.${this.clusterDomain}:${BROKER_PORT}"`,
-      'exec /etc/kafka/docker/run',
-    ].join('\n');
-
-    const kafka: Container = {
-      name: 'kafka',
-      image: this.image,
-      imagePullPolicy: 'IfNotPresent',
-      command: ['bash', '-ec', start],
-      env,
-      ports: [
-        { name: 'kafka', containerPort: BROKER_PORT },
-        { name: 'controller', containerPort: CONTROLLER_PORT },
-      ],
-      resources: containerResources(this.resources),
-      securityContext: restrictedContainerSecurityContext({ readOnlyRootFilesystem: true }),
-      // Formatting storage, replaying the metadata log and electing a leader: up to five minutes.
-      startupProbe: {
-        tcpSocket: { port: IntOrString.fromString('controller') },
-        periodSeconds: 5,
-        failureThreshold: 60,
-      },
-      readinessProbe: {
-        tcpSocket: { port: IntOrString.fromString('kafka') },
-        periodSeconds: 10,
-        failureThreshold: 3,
-      },
-      livenessProbe: {
-        tcpSocket: { port: IntOrString.fromString('controller') },
-        periodSeconds: 20,
-        failureThreshold: 3,
-      },
-      volumeMounts: [
-        { name: 'data', mountPath: '/var/lib/kafka/data' },
-        // The image writes server.properties and log4j files here at every start.
-        { name: 'config', mountPath: '/opt/kafka/config' },
-        { name: 'logs', mountPath: '/opt/kafka/logs' },
-        { name: 'tmp', mountPath: '/tmp' },
-      ],
-    };
-
-    // The exporter exits when it cannot reach a broker at start; waiting for the local broker
-    // keeps it out of a crash loop (and its back-off) while Kafka boots.
-    // Bounded, so that a missing or different nc delays the exporter but never blocks it.
-    const exporterStart = [
-      'i=0',
-      `while [ "$i" -lt 150 ] && ! nc -z 127.0.0.1 ${BROKER_PORT} 2>/dev/null; do i=$((i + 1)); sleep 2; done`,
-      `exec /bin/kafka_exporter --kafka.server=127.0.0.1:${BROKER_PORT} --web.listen-address=:${METRICS_PORT}`,
-    ].join('\n');
-    const exporter: Container = {
-      name: 'kafka-exporter',
-      image: 'danielqsj/kafka-exporter:v1.8.0',
-      imagePullPolicy: 'IfNotPresent',
-      command: ['sh', '-ec', exporterStart],
-      ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
-      resources: containerResources(ResourcePreset.NANO),
-      securityContext: sidecarSecurityContext(EXPORTER_USER),
-      // Covers the bounded wait for the broker (up to 300 s) before the exporter listens.
-      startupProbe: {
-        tcpSocket: { port: IntOrString.fromString('metrics') },
-        periodSeconds: 5,
-        failureThreshold: 70,
-      },
-      readinessProbe: { tcpSocket: { port: IntOrString.fromString('metrics') }, periodSeconds: 15 },
-      livenessProbe: { tcpSocket: { port: IntOrString.fromString('metrics') }, periodSeconds: 30 },
-    };
-
-    return {
-      automountServiceAccountToken: false,
-      // Service links would inject variables such as KAFKA_PORT for a Service named "kafka",
-      // which the image would turn into bogus broker settings.
-      enableServiceLinks: false,
-      securityContext: restrictedPodSecurityContext(KAFKA_USER),
-      // Controlled shutdown moves partition leadership away before the process exits.
-      terminationGracePeriodSeconds: 120,
-      containers: [kafka, exporter],
-      volumes: [emptyDir('config', 16), emptyDir('logs', 256), emptyDir('tmp', 256)],
-      ...(this.spreadAcrossZones ? spreadAcrossZones(this.podSelectorLabels) : {}),
-    };
-  }
-}
-
-/** `<cluster>-topic-<topic>` as a DNS label: `_` and `.` become `-`, long names get a hash suffix. */
-function topicJobName(cluster: string, topic: string): string {
-  const plain = `${cluster}-topic-${topic.toLowerCase().replace(/[._]/g, '-')}`.replace(/-+$/, '');
-  if (plain.length <= 63 && /^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(plain)) {
-    return plain;
-  }
-  const hash = createHash('sha256').update(topic).digest('hex').slice(0, 8);
-  return `${plain.slice(0, 54).replace(/-+$/, '')}-${hash}`;
-}
-
-function kafkaAlertRules(s: SeriesSelector, replicas: number, topics: readonly string[]): AlertRule[] {
-  // Every node's exporter sidecar reports the whole cluster: dedupe per partition with max.
-  const lagTopics = topics.length > 0 ? [LabelMatcher.anyOf('topic', topics)] : [];
-  return [
-    {
-      alert: 'KafkaBrokersDown',
-      expr: `(max(${s.series('kafka_brokers')}) or vector(0)) < ${replicas}`,
-      for: '3m',
-      labels: { severity: 'critical' },
-      annotations: {
-        summary: 'Kafka brokers missing',
-        description: `The cluster reports {{ $value }} of ${replicas} brokers.`,
-      },
-    },
-    {
-      alert: 'KafkaUnderReplicatedPartitions',
-      expr: `sum(max by (topic, partition) (${s.series('kafka_topic_partition_under_replicated_partition')})) > 0`,
-      for: '5m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'Kafka partitions are under-replicated',
-        description: '{{ $value }} partitions have fewer in-sync replicas than replicas.',
-      },
-    },
-    {
-      alert: 'KafkaOfflinePartitions',
-      expr: `count(max by (topic, partition) (${s.series('kafka_topic_partition_leader')}) == -1) > 0`,
-      for: '1m',
-      labels: { severity: 'critical' },
-      annotations: {
-        summary: 'Kafka partitions have no leader',
-        description: '{{ $value }} partitions are offline: producers and consumers of them fail.',
-      },
-    },
-    {
-      alert: 'KafkaConsumerGroupLag',
-      expr: `max by (consumergroup, topic) (${s.series('kafka_consumergroup_lag_sum', ...lagTopics)}) > 1000`,
-      for: '10m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'Kafka consumer group lags',
-        description:
-          'Group {{ $labels.consumergroup }} is {{ $value }} messages behind on {{ $labels.topic }}.',
-      },
-    },
-  ];
-}
-
-function kafkaPanels(s: SeriesSelector): DashboardPanel[] {
-  return [
-    {
-      title: 'Brokers',
-      type: 'stat',
-      targets: [{ expr: `max(${s.series('kafka_brokers')})`, legendFormat: 'brokers' }],
-    },
-    {
-      title: 'Messages in per second by topic',
-      type: 'timeseries',
-      unit: 'ops',
-      targets: [
-        {
-          expr: `sum by (topic) (max by (topic, partition) (rate(${s.series('kafka_topic_partition_current_offset')}[5m])))`,
-          legendFormat: '{{topic}}',
-        },
-      ],
-    },
-    {
-      title: 'Consumer group lag',
-      type: 'timeseries',
-      targets: [
-        {
-          expr: `max by (consumergroup, topic) (${s.series('kafka_consumergroup_lag_sum')})`,
-          legendFormat: '{{consumergroup}} / {{topic}}',
-        },
-      ],
-    },
-    {
-      title: 'Under-replicated partitions',
-      type: 'stat',
-      targets: [
-        {
-          expr: `sum(max by (topic, partition) (${s.series('kafka_topic_partition_under_replicated_partition')}))`,
-          legendFormat: 'partitions',
-        },
-      ],
-    },
-  ];
 }

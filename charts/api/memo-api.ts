@@ -1,5 +1,3 @@
-import { createHash } from 'crypto';
-import { isIP } from 'net';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
@@ -12,7 +10,7 @@ import {
   sourceOf,
   VARIABLES,
   write,
-} from '../app/src/config/contract';
+} from '../../app/src/config/contract';
 import {
   Container,
   EnvVar,
@@ -23,36 +21,41 @@ import {
   KubeIngress,
   KubePodDisruptionBudget,
   KubeService,
-  Quantity,
-  TopologySpreadConstraint,
-} from '../imports/k8s';
+} from '../../imports/k8s';
+import { requirePinnedImage } from '../common/image';
 import {
   requireDnsSubdomain,
   requireHostname,
   requireNamespace,
-  requirePinnedImage,
   requireResources,
   requireSecretKeyRef,
   requireServiceEndpoint,
-} from './backing-common';
-import { Connections, NetworkPeer } from './connections';
+} from '../common/prop-checks';
 import {
-  AlertRule,
+  configHash,
+  containerResources,
+  emptyDir,
+  podDisruptionBudget,
+  scrapeAnnotations,
+  zoneAndHostSpread,
+} from '../common/pod-parts';
+import { Connections, NetworkPeer } from '../connections';
+import { alertRules, dashboardPanels } from './monitoring';
+import { PUBLIC_INTERNET, validateAuth } from './sign-in';
+import {
   CacheEndpoint,
-  DashboardPanel,
   DatabaseEndpoint,
   EventsEndpoint,
   IMonitored,
   MonitoringContribution,
   SecretKeyReference,
   ServiceEndpoint,
-} from './endpoints';
-import { ComponentIdentity, recommendedLabels, selectorLabels } from './labels';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
-import { ResourcePreset } from './resources';
-import { LabelMatcher, SeriesSelector } from './series-selector';
+} from '../endpoints';
+import { ComponentIdentity, recommendedLabels, selectorLabels } from '../labels';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../pod-security';
+import { ResourcePreset } from '../resources';
 
-export type { LogLevel } from '../app/src/config/contract';
+export type { LogLevel } from '../../app/src/config/contract';
 
 /** HorizontalPodAutoscaler bounds and targets for the API. */
 export interface MemoApiAutoscaling {
@@ -273,26 +276,6 @@ export interface MemoApiProps {
 }
 
 const OWNER = 'MemoApi';
-/**
- * The issuer egress when no CIDRs are given: the public internet, IPv4 and IPv6, without the
- * ranges a cluster's pods, nodes and services live in (RFC 1918, RFC 6598 shared space, link-local
- * with the cloud metadata endpoint, loopback, IPv6 unique-local), so the rule opens no path into
- * the cluster or the node network.
- */
-const PUBLIC_INTERNET = [
-  {
-    cidr: '0.0.0.0/0',
-    except: [
-      '10.0.0.0/8',
-      '172.16.0.0/12',
-      '192.168.0.0/16',
-      '100.64.0.0/10',
-      '169.254.0.0/16',
-      '127.0.0.0/8',
-    ],
-  },
-  { cidr: '::/0', except: ['fc00::/7', 'fe80::/10', '::1/128'] },
-] as const;
 const DEFAULT_IMAGE = 'memo-api:0.1.0';
 /** Connections of the database the API leaves to others (exporter, probes, backup, admin). */
 const DB_RESERVED_CONNECTIONS = 10;
@@ -543,7 +526,7 @@ export class MemoApi extends Construct implements IMonitored {
     const appEnv = containerEnv('service');
     const migrateEnv = containerEnv('migrations');
 
-    const resources = kubeResources(this.resources);
+    const resources = containerResources(this.resources);
     const securityContext = restrictedContainerSecurityContext({ readOnlyRootFilesystem: true });
     const tmpMount = [{ name: 'tmp', mountPath: '/tmp' }];
     const migrate: Container = {
@@ -583,24 +566,6 @@ export class MemoApi extends Construct implements IMonitored {
           : undefined,
     };
 
-    const topologySpreadConstraints: TopologySpreadConstraint[] | undefined = this.spreadAcrossZones
-      ? [
-          // Zones are best effort: single-zone clusters must still schedule.
-          {
-            topologyKey: 'topology.kubernetes.io/zone',
-            maxSkew: 1,
-            whenUnsatisfiable: 'ScheduleAnyway',
-            labelSelector: { matchLabels: this.podSelectorLabels },
-          },
-          {
-            topologyKey: 'kubernetes.io/hostname',
-            maxSkew: 1,
-            whenUnsatisfiable: 'DoNotSchedule',
-            labelSelector: { matchLabels: this.podSelectorLabels },
-          },
-        ]
-      : undefined;
-
     this.deployment = new KubeDeployment(this, 'deployment', {
       metadata: metadata(this.name),
       spec: {
@@ -616,11 +581,9 @@ export class MemoApi extends Construct implements IMonitored {
           metadata: {
             labels,
             annotations: {
-              'prometheus.io/scrape': 'true',
-              'prometheus.io/port': String(METRICS_PORT),
-              'prometheus.io/path': METRICS_PATH,
+              ...scrapeAnnotations(METRICS_PORT, METRICS_PATH),
               // env is read at start only, so a settings change must roll the pods.
-              'checksum/config': sha256(JSON.stringify(configData)),
+              'checksum/config': configHash(JSON.stringify(configData)),
             },
           },
           spec: {
@@ -630,8 +593,11 @@ export class MemoApi extends Construct implements IMonitored {
             terminationGracePeriodSeconds: this.terminationGracePeriodSeconds,
             initContainers: [migrate],
             containers: [api],
-            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: Quantity.fromString('64Mi') } }],
-            topologySpreadConstraints,
+            volumes: [emptyDir('tmp', 64)],
+            // Zones are best effort: single-zone clusters must still schedule.
+            topologySpreadConstraints: this.spreadAcrossZones
+              ? zoneAndHostSpread(this.podSelectorLabels)
+              : undefined,
           },
         },
       },
@@ -706,12 +672,11 @@ export class MemoApi extends Construct implements IMonitored {
 
     const minimumReplicas = this.autoscaling?.minReplicas ?? this.replicas;
     if (minimumReplicas > 1) {
-      this.pdb = new KubePodDisruptionBudget(this, 'pdb', {
-        metadata: metadata(this.name),
-        spec: {
-          maxUnavailable: IntOrString.fromNumber(1),
-          selector: { matchLabels: this.podSelectorLabels },
-        },
+      this.pdb = podDisruptionBudget(this, 'pdb', {
+        name: this.name,
+        namespace: this.namespace,
+        identity,
+        selector: this.podSelectorLabels,
       });
     }
 
@@ -756,147 +721,6 @@ export class MemoApi extends Construct implements IMonitored {
   }
 }
 
-/** Responses with a 5xx status, as the service's http_requests_total labels them. */
-const SERVER_ERRORS = LabelMatcher.regex('status', '5..');
-
-function alertRules(s: SeriesSelector): AlertRule[] {
-  return [
-    {
-      alert: 'MemoApiDown',
-      expr: `absent(${s.series('up')} == 1)`,
-      for: '2m',
-      labels: { severity: 'critical' },
-      annotations: {
-        summary: 'No memo-api replica is up',
-        description: `Prometheus has not scraped a healthy ${s.job} target in ${s.namespace} for 2 minutes.`,
-      },
-    },
-    {
-      alert: 'MemoApiHighErrorRate',
-      expr:
-        `sum(rate(${s.series('http_requests_total', SERVER_ERRORS)}[5m])) / ` +
-        `sum(rate(${s.series('http_requests_total')}[5m])) > 0.05`,
-      for: '5m',
-      labels: { severity: 'critical' },
-      annotations: {
-        summary: 'memo-api answers more than 5 % of requests with 5xx',
-        description: 'The 5xx ratio over 5 minutes is {{ $value | humanizePercentage }}.',
-      },
-    },
-    {
-      alert: 'MemoApiHighLatencyP95',
-      expr: `histogram_quantile(0.95, sum by (le) (rate(${s.series('http_request_duration_seconds_bucket')}[5m]))) > 0.5`,
-      for: '10m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'memo-api p95 latency above 500 ms',
-        description: 'p95 request latency over 5 minutes is {{ $value | humanizeDuration }}.',
-      },
-    },
-    {
-      alert: 'MemoApiDbPoolNearExhaustion',
-      // Only the used gauge carries `state`; aggregating both sides by pod lets them match.
-      expr: `max by (pod) (${s.series('db_pool_connections', LabelMatcher.equal('state', 'used'))}) / max by (pod) (${s.series('db_pool_max')}) > 0.9`,
-      for: '5m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'memo-api database pool almost exhausted',
-        description: 'Pod {{ $labels.pod }} uses {{ $value | humanizePercentage }} of its knex pool.',
-      },
-    },
-    {
-      alert: 'MemoApiCacheHitRateLow',
-      expr:
-        `sum(rate(${s.series('memo_cache_hits_total')}[15m])) / ` +
-        `(sum(rate(${s.series('memo_cache_hits_total')}[15m])) + sum(rate(${s.series('memo_cache_misses_total')}[15m]))) < 0.5` +
-        ` and sum(rate(${s.series('memo_cache_misses_total')}[15m])) > 0.1`,
-      for: '30m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'memo-api cache hit rate below 50 %',
-        description: 'The Redis cache answers only {{ $value | humanizePercentage }} of memo reads.',
-      },
-    },
-    {
-      alert: 'MemoApiOutboxBacklogGrowing',
-      expr: `max(${s.series('memo_outbox_backlog')}) > 100 and delta(max(${s.series('memo_outbox_backlog')})[10m:1m]) > 0`,
-      for: '10m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'memo-api events outbox is growing',
-        description: '{{ $value }} events wait in the outbox; Kafka may be unreachable.',
-      },
-    },
-  ];
-}
-
-function dashboardPanels(s: SeriesSelector): DashboardPanel[] {
-  const quantile = (q: number) => ({
-    expr: `histogram_quantile(${q}, sum by (le) (rate(${s.series('http_request_duration_seconds_bucket')}[5m])))`,
-    legendFormat: `p${Math.round(q * 100)}`,
-  });
-  return [
-    {
-      title: 'Requests per second by status',
-      type: 'timeseries',
-      unit: 'reqps',
-      targets: [
-        {
-          expr: `sum by (status) (rate(${s.series('http_requests_total')}[5m]))`,
-          legendFormat: '{{status}}',
-        },
-      ],
-    },
-    {
-      title: 'Error ratio (5xx)',
-      type: 'timeseries',
-      unit: 'percentunit',
-      targets: [
-        {
-          expr: `sum(rate(${s.series('http_requests_total', SERVER_ERRORS)}[5m])) / sum(rate(${s.series('http_requests_total')}[5m]))`,
-          legendFormat: '5xx',
-        },
-      ],
-    },
-    {
-      title: 'Latency p50 / p95 / p99',
-      type: 'timeseries',
-      unit: 's',
-      targets: [quantile(0.5), quantile(0.95), quantile(0.99)],
-    },
-    {
-      title: 'Cache hit rate',
-      type: 'timeseries',
-      unit: 'percentunit',
-      targets: [
-        {
-          expr:
-            `sum(rate(${s.series('memo_cache_hits_total')}[5m])) / ` +
-            `(sum(rate(${s.series('memo_cache_hits_total')}[5m])) + sum(rate(${s.series('memo_cache_misses_total')}[5m])))`,
-          legendFormat: 'hit rate',
-        },
-      ],
-    },
-    {
-      title: 'Database pool',
-      type: 'timeseries',
-      targets: [
-        { expr: `sum by (state) (${s.series('db_pool_connections')})`, legendFormat: '{{state}}' },
-        { expr: `sum(${s.series('db_pool_max')})`, legendFormat: 'max' },
-      ],
-    },
-    {
-      title: 'Outbox backlog and events published',
-      type: 'timeseries',
-      targets: [
-        { expr: `max(${s.series('memo_outbox_backlog')})`, legendFormat: 'backlog' },
-        { expr: `sum(rate(${s.series('memo_events_published_total')}[5m]))`, legendFormat: 'published/s' },
-        { expr: `sum(rate(${s.series('memo_events_publish_errors_total')}[5m]))`, legendFormat: 'errors/s' },
-      ],
-    },
-  ];
-}
-
 function httpProbe(
   path: string,
   timing: { periodSeconds: number; failureThreshold: number; timeoutSeconds: number },
@@ -908,21 +732,9 @@ function utilization(name: 'cpu' | 'memory', averageUtilization: number) {
   return { type: 'Resource', resource: { name, target: { type: 'Utilization', averageUtilization } } };
 }
 
-function kubeResources(preset: ResourcePreset): Container['resources'] {
-  const r = preset.toResourceRequirements();
-  return {
-    requests: { cpu: Quantity.fromString(r.requests.cpu), memory: Quantity.fromString(r.requests.memory) },
-    limits: { memory: Quantity.fromString(r.limits.memory) },
-  };
-}
-
 /** Same namespace: the short Service name; otherwise the namespace-qualified one. */
 function hostOf(endpoint: ServiceEndpoint, namespace: string): string {
   return endpoint.namespace === namespace ? endpoint.host : `${endpoint.host}.${endpoint.namespace}.svc`;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 function pinnedTag(prop: string, image: string): string {
@@ -933,14 +745,6 @@ function validateName(prop: string, value: string): void {
   if (!/^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$/.test(value)) {
     throw new Error(`MemoApi: ${prop} must be a DNS label of at most 50 characters, got "${value}"`);
   }
-}
-
-/** An IPv4 or IPv6 address with a /prefix within its family's width, as a NetworkPolicy ipBlock takes it. */
-function isCidr(text: string): boolean {
-  const [address, prefix, extra] = text.split('/');
-  const family = isIP(address);
-  if (family === 0 || extra !== undefined || prefix === undefined) return false;
-  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 /**
@@ -973,63 +777,4 @@ function percent(prop: string, value: number): number {
     throw new Error(`MemoApi: ${prop} must be an integer percentage between 1 and 100, got ${value}`);
   }
   return value;
-}
-
-/** What sign-in adds to the NetworkPolicy: egress to the issuer. */
-interface ValidatedAuth {
-  readonly port: number;
-  readonly egressCidrs?: readonly string[];
-}
-
-/**
- * The sign-in props: an issuer (and its audience), or an explicit opt-out; never both, never
- * neither. Their formats are the service's, checked with the other settings.
- */
-function validateAuth(props: MemoApiProps): ValidatedAuth | undefined {
-  const issuer = props.oidcIssuerUrl;
-  if (issuer === undefined) {
-    const needsIssuer = (
-      [
-        ['oidcAudience', props.oidcAudience],
-        ['oidcAdminRole', props.oidcAdminRole],
-        ['oidcEgressCidrs', props.oidcEgressCidrs],
-        ['authRequiredForReads', props.authRequiredForReads === true ? true : undefined],
-      ] as const
-    ).find(([, value]) => value !== undefined);
-    if (needsIssuer !== undefined) {
-      throw new Error(
-        `MemoApi: ${needsIssuer[0]} is used only with an oidcIssuerUrl, got ${JSON.stringify(needsIssuer[1])}`,
-      );
-    }
-    if (props.allowAnonymousWrites !== true) {
-      throw new Error(
-        `MemoApi: oidcIssuerUrl is required (or allowAnonymousWrites: true, which lets anyone who reaches the Ingress change every memo), got oidcIssuerUrl undefined and allowAnonymousWrites ${String(props.allowAnonymousWrites)}`,
-      );
-    }
-    return undefined;
-  }
-  const url = new URL(issuer);
-  if (props.allowAnonymousWrites === true) {
-    throw new Error(
-      `MemoApi: allowAnonymousWrites contradicts oidcIssuerUrl '${issuer}' (writes need a token then), got true`,
-    );
-  }
-  if (props.oidcAudience === undefined) {
-    throw new Error(
-      `MemoApi: oidcAudience is required with oidcIssuerUrl (the client id or API identifier tokens are issued for), got undefined`,
-    );
-  }
-  for (const cidr of props.oidcEgressCidrs ?? []) {
-    if (!isCidr(cidr))
-      throw new Error(
-        `MemoApi: oidcEgressCidrs entries must be CIDRs like 10.20.0.0/16 or 2001:db8::/32, got '${cidr}'`,
-      );
-  }
-  if (props.oidcEgressCidrs !== undefined && props.oidcEgressCidrs.length === 0) {
-    throw new Error(
-      'MemoApi: oidcEgressCidrs must list at least one CIDR (leave it out for the public internet), got []',
-    );
-  }
-  const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  return { port, egressCidrs: props.oidcEgressCidrs };
 }

@@ -1,75 +1,46 @@
 import { Construct } from 'constructs';
 import {
-  Container,
   IntOrString,
   KubeConfigMap,
   KubeService,
   KubeStatefulSet,
   KubePersistentVolumeClaimProps,
-  Probe,
   Quantity,
   Volume,
-} from '../imports/k8s';
+} from '../../imports/k8s';
+import { requirePinnedImage } from '../common/image';
+import { resolveNamespace } from '../common/namespace';
+import { emptyDir, scrapeAnnotations } from '../common/pod-parts';
 import {
-  containerResources,
-  emptyDir,
   requireDnsLabel,
   requireDnsSubdomain,
   requireInteger,
   requireNamespace,
-  requirePinnedImage,
   requireResources,
-  resolveNamespace,
-  scrapeAnnotations,
-  sidecarSecurityContext,
-} from './backing-common';
-import { Connections, IConnectable } from './connections';
+} from '../common/prop-checks';
+import { Connections, IConnectable } from '../connections';
+import { redisAlertRules, redisPanels } from './monitoring';
+import { exporterContainer, METRICS_PORT, REDIS_PASSWORD_KEY, REDIS_USER, redisContainer } from './pod-spec';
 import {
-  AlertRule,
+  DEFAULT_DISABLED_COMMANDS,
+  EVICTION_POLICIES,
+  REDIS_PORT,
+  renderRedisConf,
+  REQUIRED_COMMANDS,
+} from './redis-conf';
+import {
   CacheEndpoint,
-  DashboardPanel,
   IHasCredentials,
   IMonitored,
   MonitoringContribution,
   RequiredSecret,
   SecretKeyReference,
-} from './endpoints';
-import { ComponentIdentity, recommendedLabels, selectorLabels } from './labels';
-import { ImageUser, restrictedContainerSecurityContext, restrictedPodSecurityContext } from './pod-security';
-import { ResourcePreset } from './resources';
-import { SeriesSelector } from './series-selector';
+} from '../endpoints';
+import { ComponentIdentity, recommendedLabels, selectorLabels } from '../labels';
+import { restrictedPodSecurityContext } from '../pod-security';
+import { ResourcePreset } from '../resources';
 
 const OWNER = 'RedisCache';
-
-/** The official (Debian) image's `redis` user: `useradd -r -g redis -u 999` with group 999. */
-const REDIS_USER: ImageUser = { uid: 999, gid: 999 };
-/** oliver006/redis_exporter's scratch image declares `USER 59000:59000`. */
-const EXPORTER_USER: ImageUser = { uid: 59000, gid: 59000 };
-
-const REDIS_PORT = 6379;
-const METRICS_PORT = 9121;
-/** Written at start from the Secret; tmpfs, so the password never touches a disk. */
-const AUTH_CONF = '/run/redis/auth.conf';
-
-/** The key of the credentials Secret that holds the `requirepass` password. */
-export const REDIS_PASSWORD_KEY = 'password';
-
-/**
- * Commands a cache client never needs and an intruder loves: wiping data, reconfiguring or
- * stopping the server, blocking it with a full key scan, or turning it into a replica.
- */
-export const DEFAULT_DISABLED_COMMANDS: readonly string[] = [
-  'FLUSHALL',
-  'FLUSHDB',
-  'CONFIG',
-  'DEBUG',
-  'KEYS',
-  'SHUTDOWN',
-  'MONITOR',
-  'MODULE',
-  'REPLICAOF',
-  'SLAVEOF',
-];
 
 export interface RedisCacheProps {
   /**
@@ -137,20 +108,6 @@ export interface RedisCacheProps {
    */
   readonly maxClients?: number;
 }
-
-/** Commands the probes (PING), every client (AUTH) and the exporter (INFO) cannot do without. */
-const REQUIRED_COMMANDS: readonly string[] = ['PING', 'AUTH', 'HELLO', 'INFO'];
-
-const EVICTION_POLICIES = [
-  'allkeys-lru',
-  'allkeys-lfu',
-  'allkeys-random',
-  'volatile-lru',
-  'volatile-lfu',
-  'volatile-random',
-  'volatile-ttl',
-  'noeviction',
-];
 
 /**
  * Redis as a cache on the official image: bounded memory with LRU eviction, no persistence
@@ -331,7 +288,7 @@ export class RedisCache
             enableServiceLinks: false,
             securityContext: restrictedPodSecurityContext(REDIS_USER),
             terminationGracePeriodSeconds: this.appendOnly ? 60 : 10,
-            containers: [this.redisContainer(), this.exporterContainer()],
+            containers: [redisContainer(this), exporterContainer(this)],
             volumes,
           },
         },
@@ -358,218 +315,4 @@ export class RedisCache
       dashboardPanels: redisPanels,
     };
   }
-
-  private redisContainer(): Container {
-    // redis-cli reads REDISCLI_AUTH, so the password stays out of every argv; the start script
-    // copies it into the include file and drops it from the server's environment.
-    const start = [
-      'umask 077',
-      `escaped="$(printf '%s' "$REDISCLI_AUTH" | sed 's/[\\\\"]/\\\\&/g')"`,
-      `printf 'requirepass "%s"\\n' "$escaped" > ${AUTH_CONF}`,
-      'unset REDISCLI_AUTH escaped',
-      `exec redis-server /etc/redis/redis.conf --include ${AUTH_CONF}`,
-    ].join('\n');
-    const ping: Probe = {
-      exec: { command: ['sh', '-c', `redis-cli -h 127.0.0.1 -p ${REDIS_PORT} ping | grep -q PONG`] },
-      timeoutSeconds: 3,
-    };
-    return {
-      name: 'redis',
-      image: this.image,
-      imagePullPolicy: 'IfNotPresent',
-      command: ['sh', '-ec', start],
-      env: [
-        {
-          name: 'REDISCLI_AUTH',
-          valueFrom: { secretKeyRef: { name: this.secretName, key: REDIS_PASSWORD_KEY } },
-        },
-      ],
-      ports: [{ name: 'redis', containerPort: REDIS_PORT }],
-      resources: containerResources(this.resources),
-      securityContext: restrictedContainerSecurityContext({ readOnlyRootFilesystem: true }),
-      // Loading a large append-only file answers LOADING for a while: give it five minutes.
-      startupProbe: { ...ping, periodSeconds: 5, failureThreshold: 60 },
-      readinessProbe: { ...ping, periodSeconds: 5, failureThreshold: 2 },
-      livenessProbe: { ...ping, periodSeconds: 15, failureThreshold: 4 },
-      volumeMounts: [
-        { name: 'data', mountPath: '/data' },
-        { name: 'config', mountPath: '/etc/redis', readOnly: true },
-        { name: 'run', mountPath: '/run/redis' },
-        { name: 'tmp', mountPath: '/tmp' },
-      ],
-    };
-  }
-
-  private exporterContainer(): Container {
-    return {
-      name: 'redis-exporter',
-      image: 'oliver006/redis_exporter:v1.67.0',
-      imagePullPolicy: 'IfNotPresent',
-      env: [
-        { name: 'REDIS_ADDR', value: `redis://127.0.0.1:${REDIS_PORT}` },
-        {
-          name: 'REDIS_PASSWORD',
-          valueFrom: { secretKeyRef: { name: this.secretName, key: REDIS_PASSWORD_KEY } },
-        },
-        // CONFIG is disabled on the server; maxmemory still arrives through INFO.
-        { name: 'REDIS_EXPORTER_CONFIG_COMMAND', value: '-' },
-        { name: 'REDIS_EXPORTER_WEB_LISTEN_ADDRESS', value: `:${METRICS_PORT}` },
-      ],
-      ports: [{ name: 'metrics', containerPort: METRICS_PORT }],
-      resources: containerResources(ResourcePreset.NANO),
-      securityContext: sidecarSecurityContext(EXPORTER_USER),
-      startupProbe: {
-        httpGet: { path: '/health', port: IntOrString.fromString('metrics') },
-        periodSeconds: 2,
-        failureThreshold: 30,
-      },
-      readinessProbe: {
-        httpGet: { path: '/health', port: IntOrString.fromString('metrics') },
-        periodSeconds: 15,
-      },
-      livenessProbe: {
-        httpGet: { path: '/health', port: IntOrString.fromString('metrics') },
-        periodSeconds: 30,
-      },
-    };
-  }
-}
-
-function renderRedisConf(options: {
-  preset: ResourcePreset;
-  maxMemoryMiB: number;
-  maxMemoryPolicy: string;
-  appendOnly: boolean;
-  disabledCommands: readonly string[];
-  maxClients: number;
-}): string {
-  const lines = [
-    `# Cache settings for the '${options.preset.name}' preset (${options.preset.memoryLimitMiB} MiB memory limit).`,
-    'bind * -::*',
-    // requirepass is always set (from the include file), so protected mode never blocks clients.
-    'protected-mode yes',
-    `port ${REDIS_PORT}`,
-    // Clients hold pooled connections; keepalive finds dead peers, no idle timeout drops live ones.
-    'timeout 0',
-    'tcp-keepalive 60',
-    `maxclients ${options.maxClients}`,
-    'dir /data',
-    `maxmemory ${options.maxMemoryMiB}mb`,
-    `maxmemory-policy ${options.maxMemoryPolicy}`,
-    'lazyfree-lazy-eviction yes',
-    'lazyfree-lazy-expire yes',
-    'save ""',
-  ];
-  if (options.appendOnly) {
-    lines.push(
-      'appendonly yes',
-      'appendfsync everysec',
-      'aof-use-rdb-preamble yes',
-      'auto-aof-rewrite-percentage 100',
-      'auto-aof-rewrite-min-size 64mb',
-    );
-  } else {
-    lines.push('appendonly no');
-  }
-  lines.push('latency-monitor-threshold 100');
-  for (const command of options.disabledCommands) {
-    lines.push(`rename-command ${command} ""`);
-  }
-  return lines.join('\n') + '\n';
-}
-
-function redisAlertRules(s: SeriesSelector): AlertRule[] {
-  return [
-    {
-      alert: 'RedisDown',
-      expr: `(count(${s.series('redis_up')} == 1) or vector(0)) < 1`,
-      for: '2m',
-      labels: { severity: 'critical' },
-      annotations: {
-        summary: 'Redis is down',
-        description:
-          'The Redis cache has not answered its exporter for 2 minutes; the API serves from the database.',
-      },
-    },
-    {
-      alert: 'RedisMemoryNearMax',
-      expr: `max by (pod) (${s.series('redis_memory_used_bytes')} / (${s.series('redis_memory_max_bytes')} > 0)) > 0.95`,
-      for: '10m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'Redis memory at maxmemory',
-        description: 'Redis {{ $labels.pod }} uses {{ $value | humanizePercentage }} of maxmemory.',
-      },
-    },
-    {
-      alert: 'RedisHighEvictionRate',
-      expr: `sum by (pod) (rate(${s.series('redis_evicted_keys_total')}[5m])) > 50`,
-      for: '15m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'Redis evicts keys constantly',
-        description:
-          'Redis {{ $labels.pod }} evicts {{ $value }} keys/s: the cache is too small for its working set.',
-      },
-    },
-    {
-      alert: 'RedisRejectedConnections',
-      expr: `sum by (pod) (increase(${s.series('redis_rejected_connections_total')}[5m])) > 0`,
-      // Rejections come in bursts; one more evaluation confirms it is not a single scrape's blip.
-      for: '1m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'Redis rejects connections',
-        description:
-          'Redis {{ $labels.pod }} rejected {{ $value }} connections in 5 minutes (maxclients reached).',
-      },
-    },
-  ];
-}
-
-function redisPanels(s: SeriesSelector): DashboardPanel[] {
-  return [
-    {
-      title: 'Cache hit ratio',
-      type: 'timeseries',
-      unit: 'percentunit',
-      targets: [
-        {
-          expr: `sum(rate(${s.series('redis_keyspace_hits_total')}[5m])) / (sum(rate(${s.series('redis_keyspace_hits_total')}[5m])) + sum(rate(${s.series('redis_keyspace_misses_total')}[5m])))`,
-          legendFormat: 'hit ratio',
-        },
-      ],
-    },
-    {
-      title: 'Memory used vs maxmemory',
-      type: 'timeseries',
-      unit: 'bytes',
-      targets: [
-        { expr: `sum(${s.series('redis_memory_used_bytes')})`, legendFormat: 'used' },
-        { expr: `sum(${s.series('redis_memory_max_bytes')})`, legendFormat: 'maxmemory' },
-      ],
-    },
-    {
-      title: 'Commands per second',
-      type: 'timeseries',
-      unit: 'ops',
-      targets: [
-        { expr: `sum(rate(${s.series('redis_commands_processed_total')}[5m]))`, legendFormat: 'commands' },
-      ],
-    },
-    {
-      title: 'Evicted and expired keys per second',
-      type: 'timeseries',
-      unit: 'ops',
-      targets: [
-        { expr: `sum(rate(${s.series('redis_evicted_keys_total')}[5m]))`, legendFormat: 'evicted' },
-        { expr: `sum(rate(${s.series('redis_expired_keys_total')}[5m]))`, legendFormat: 'expired' },
-      ],
-    },
-    {
-      title: 'Connected clients',
-      type: 'timeseries',
-      targets: [{ expr: `sum(${s.series('redis_connected_clients')})`, legendFormat: 'clients' }],
-    },
-  ];
 }
