@@ -23,9 +23,9 @@ export interface PortRule {
 }
 
 /** Cluster DNS (CoreDNS/kube-dns carries `k8s-app: kube-dns` on kind, k3d and the managed clouds). */
-const CLUSTER_DNS_PEER: NetworkPolicyPeer = {
-  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-  podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+export const CLUSTER_DNS: NetworkPeer = {
+  namespace: 'kube-system',
+  podSelectorLabels: { 'k8s-app': 'kube-dns' },
 };
 
 const DNS_PORTS: readonly PortRule[] = [
@@ -78,7 +78,7 @@ export class Connections {
   ) {
     // Every pod resolves names; without DNS nothing else works.
     this.egress.push({
-      peers: [CLUSTER_DNS_PEER],
+      peers: [peerOf(CLUSTER_DNS, self.namespace)],
       ports: DNS_PORTS.map(portOf),
     });
     this.policy = new KubeNetworkPolicy(scope, id, {

@@ -1,3 +1,4 @@
+import * as plus from 'cdk8s-plus-27';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
@@ -39,6 +40,7 @@ import {
   scrapeAnnotations,
   zoneAndHostSpread,
 } from '../common/pod-parts';
+import { AllowClientOptions, PlusPeer } from '../plus-peer';
 import { Connections, NetworkPeer } from '../connections';
 import { alertRules, dashboardPanels } from './monitoring';
 import { PUBLIC_INTERNET, validateAuth } from './sign-in';
@@ -292,7 +294,7 @@ const IMAGE_USER = { uid: 1000, gid: 1000 };
  * an Ingress that routes only the public paths, optional HPA and PDB, and a NetworkPolicy that
  * allows exactly the flows to the database, cache and Kafka it was wired to.
  */
-export class MemoApi extends Construct implements IMonitored {
+export class MemoApi extends PlusPeer implements IMonitored {
   public readonly name: string;
   public readonly namespace: string;
   public readonly image: string;
@@ -718,6 +720,16 @@ export class MemoApi extends Construct implements IMonitored {
    */
   public allowHttpFrom(peer: NetworkPeer): void {
     this.connections.allowFrom(peer, [{ port: CONTAINER_PORT }]);
+  }
+
+  /**
+   * Lets a cdk8s-plus workload (Deployment, StatefulSet, DaemonSet or Job) of any chart connect to
+   * the API on port 3000, the HTTP port, and on no other port; `options.isolation` picks which side
+   * gets a policy. These pods are cdk8s-plus network peers too, so
+   * `client.connections.allowTo(this, { ports })` works as for any cdk8s-plus pod.
+   */
+  public allowClient(client: plus.Workload, options: AllowClientOptions = {}): void {
+    this.connectClient('MemoApi', client, this.containerPort, options);
   }
 }
 

@@ -1,3 +1,4 @@
+import * as plus from 'cdk8s-plus-27';
 import { createHash } from 'crypto';
 import { Construct } from 'constructs';
 import { IntOrString, KubeJob, KubeService, KubeStatefulSet, Quantity } from '../../imports/k8s';
@@ -12,6 +13,7 @@ import {
   requireNamespace,
   requireResources,
 } from '../common/prop-checks';
+import { AllowClientOptions, PlusPeer } from '../plus-peer';
 import { Connections, IConnectable } from '../connections';
 import { kafkaAlertRules, kafkaPanels } from './monitoring';
 import { BROKER_PORT, CONTROLLER_PORT, KAFKA_USER, kafkaPodSpec, LOG_DIR, METRICS_PORT } from './pod-spec';
@@ -99,7 +101,7 @@ export interface KafkaClusterProps {
  * topics provisioned by idempotent Jobs.
  */
 export class KafkaCluster
-  extends Construct
+  extends PlusPeer
   implements EventsEndpoint, IConnectable, IMonitored, IHasCredentials
 {
   /**
@@ -511,5 +513,15 @@ export class KafkaCluster
 
   private podAddress(ordinal: number): string {
     return podFqdn(`${this.name}-${ordinal}`, this.headlessServiceName, this.namespace, this.clusterDomain);
+  }
+
+  /**
+   * Lets a cdk8s-plus workload (Deployment, StatefulSet, DaemonSet or Job) of any chart connect to
+   * every Kafka broker on port 9092, the client listener, and on no other port; `options.isolation` picks which side
+   * gets a policy. These pods are cdk8s-plus network peers too, so
+   * `client.connections.allowTo(this, { ports })` works as for any cdk8s-plus pod.
+   */
+  public allowClient(client: plus.Workload, options: AllowClientOptions = {}): void {
+    this.connectClient('KafkaCluster', client, this.port, options);
   }
 }

@@ -1,3 +1,4 @@
+import * as plus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
   IntOrString,
@@ -19,6 +20,7 @@ import {
   requireNamespace,
   requireResources,
 } from '../common/prop-checks';
+import { AllowClientOptions, PlusPeer } from '../plus-peer';
 import { Connections, IConnectable } from '../connections';
 import { MARIADB_SECRET_KEYS, SYSTEM_USERNAMES } from './accounts';
 import { addMariaDbBackup } from './backup-cron-job';
@@ -151,7 +153,7 @@ export interface MariaDbStatefulSetProps {
  * mysqld-exporter sidecar, opt-in primary/replica replication and a backup CronJob.
  */
 export class MariaDbStatefulSet
-  extends Construct
+  extends PlusPeer
   implements DatabaseEndpoint, IConnectable, IMonitored, IHasCredentials
 {
   public readonly name: string;
@@ -426,6 +428,16 @@ export class MariaDbStatefulSet
       dashboardTitle: 'MariaDB',
       dashboardPanels: mariadbPanels,
     };
+  }
+
+  /**
+   * Lets a cdk8s-plus workload (Deployment, StatefulSet, DaemonSet or Job) of any chart connect to
+   * MariaDB on port 3306, and on no other port; `options.isolation` picks which side
+   * gets a policy. These pods are cdk8s-plus network peers too, so
+   * `client.connections.allowTo(this, { ports })` works as for any cdk8s-plus pod.
+   */
+  public allowClient(client: plus.Workload, options: AllowClientOptions = {}): void {
+    this.connectClient('MariaDbStatefulSet', client, this.port, options);
   }
 }
 

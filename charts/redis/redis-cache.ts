@@ -1,3 +1,4 @@
+import * as plus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import {
   IntOrString,
@@ -18,6 +19,7 @@ import {
   requireNamespace,
   requireResources,
 } from '../common/prop-checks';
+import { AllowClientOptions, PlusPeer } from '../plus-peer';
 import { Connections, IConnectable } from '../connections';
 import { redisAlertRules, redisPanels } from './monitoring';
 import { exporterContainer, METRICS_PORT, REDIS_PASSWORD_KEY, REDIS_USER, redisContainer } from './pod-spec';
@@ -119,10 +121,7 @@ export interface RedisCacheProps {
  * while a reader refills the other with stale data. A StatefulSet replaces the pod only after
  * the old one has gone, and gives the append-only file its volume when persistence is on.
  */
-export class RedisCache
-  extends Construct
-  implements CacheEndpoint, IConnectable, IMonitored, IHasCredentials
-{
+export class RedisCache extends PlusPeer implements CacheEndpoint, IConnectable, IMonitored, IHasCredentials {
   public readonly name: string;
   public readonly namespace: string;
   public readonly image: string;
@@ -314,5 +313,15 @@ export class RedisCache
       dashboardTitle: 'Redis',
       dashboardPanels: redisPanels,
     };
+  }
+
+  /**
+   * Lets a cdk8s-plus workload (Deployment, StatefulSet, DaemonSet or Job) of any chart connect to
+   * Redis on port 6379, and on no other port; `options.isolation` picks which side
+   * gets a policy. These pods are cdk8s-plus network peers too, so
+   * `client.connections.allowTo(this, { ports })` works as for any cdk8s-plus pod.
+   */
+  public allowClient(client: plus.Workload, options: AllowClientOptions = {}): void {
+    this.connectClient('RedisCache', client, this.port, options);
   }
 }
