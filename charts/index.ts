@@ -11,7 +11,8 @@ export { MARIADB_ACCOUNT_GRANTS, MARIADB_SECRET_KEYS } from './mariadb/accounts'
 export * from './mariadb/mariadb-stateful-set';
 export * from './api/memo-api';
 export * from './memo-stack';
-export * from './monitoring-stack';
+export * from './monitoring/monitoring-mode';
+export * from './monitoring/monitoring-stack';
 export * from './pod-security';
 export * from './profiles';
 export { REDIS_PASSWORD_KEY } from './redis/pod-spec';
