@@ -1,5 +1,5 @@
 /** Grafana's files: the dashboard JSON of each monitored component, and the standalone Grafana's provisioning. */
-import { buildGrafanaDashboard, dashboardUid } from '../dashboards/grafana-dashboard';
+import { buildGrafanaDashboard, dashboardUid } from './grafana-dashboard';
 import { MonitoringContribution } from '../endpoints';
 import { seriesSelectorOf } from './scrape-job';
 import { toYaml } from './yaml';
