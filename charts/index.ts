@@ -1,6 +1,5 @@
 // The public API of the construct library; internal helpers (common/) stay unexported.
 export * from './connections';
-export * from './dashboards/grafana-dashboard';
 export * from './endpoints';
 export * from './gitops';
 export * from './kafka/kafka-cluster';
@@ -11,7 +10,9 @@ export { MARIADB_ACCOUNT_GRANTS, MARIADB_SECRET_KEYS } from './mariadb/accounts'
 export * from './mariadb/mariadb-stateful-set';
 export * from './api/memo-api';
 export * from './memo-stack';
-export * from './monitoring-stack';
+export * from './monitoring/grafana-dashboard';
+export * from './monitoring/monitoring-mode';
+export * from './monitoring/monitoring-stack';
 export * from './plus-peer';
 export * from './pod-security';
 export * from './profiles';

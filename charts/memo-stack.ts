@@ -8,7 +8,8 @@ import { MANAGED_BY, MEMOSTACK_VERSION, PART_OF, recommendedLabels } from './lab
 import { MariaDbStatefulSet } from './mariadb/mariadb-stateful-set';
 import { MemoApi } from './api/memo-api';
 import { addGitOpsHints } from './gitops';
-import { MonitoringMode, MonitoringStack } from './monitoring-stack';
+import { MonitoringMode } from './monitoring/monitoring-mode';
+import { MonitoringStack } from './monitoring/monitoring-stack';
 import { requirePinnedImage } from './common/image';
 import { MAX_TOPIC_PARTITIONS, requireInteger } from './common/prop-checks';
 import { Profile, validateProfile } from './profiles';

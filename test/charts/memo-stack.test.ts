@@ -6,7 +6,7 @@ import { Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { synthProfile } from '../../main';
 import { MemoStack, MemoStackProps } from '../../charts/memo-stack';
-import { MonitoringMode } from '../../charts/monitoring-stack';
+import { MonitoringMode } from '../../charts/monitoring/monitoring-mode';
 import { CLOUD, KIND, Profile } from '../../charts/profiles';
 import { SeriesSelector } from '../../charts/series-selector';
 

@@ -3,7 +3,8 @@ import { Chart, Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { Connections } from '../../charts/connections';
 import { IMonitored, MonitoringContribution } from '../../charts/endpoints';
-import { MonitoringMode, MonitoringStack, MonitoringStackProps } from '../../charts/monitoring-stack';
+import { MonitoringMode } from '../../charts/monitoring/monitoring-mode';
+import { MonitoringStack, MonitoringStackProps } from '../../charts/monitoring/monitoring-stack';
 
 type Manifest = {
   kind: string;

@@ -13,12 +13,8 @@ import { KafkaTopicOptions } from '../../charts/kafka/topic';
 import { MariaDbStatefulSet, MariaDbStatefulSetProps } from '../../charts/mariadb/mariadb-stateful-set';
 import { MemoApi, MemoApiAutoscaling, MemoApiProps } from '../../charts/api/memo-api';
 import { MemoStack, MemoStackProps } from '../../charts/memo-stack';
-import {
-  MonitoringMode,
-  MonitoringStack,
-  MonitoringStackProps,
-  OperatorModeOptions,
-} from '../../charts/monitoring-stack';
+import { MonitoringMode, OperatorModeOptions } from '../../charts/monitoring/monitoring-mode';
+import { MonitoringStack, MonitoringStackProps } from '../../charts/monitoring/monitoring-stack';
 import { CLOUD, KIND, Profile } from '../../charts/profiles';
 import { RedisCache, RedisCacheProps } from '../../charts/redis/redis-cache';
 import { ResourcePreset } from '../../charts/resources';
@@ -690,7 +686,7 @@ const SUBJECTS: readonly Subject[] = [
   {
     owner: 'MonitoringStack',
     keys: { '': MONITORING_PROPS },
-    source: { file: 'charts/monitoring-stack.ts', iface: 'MonitoringStackProps' },
+    source: { file: 'charts/monitoring/monitoring-stack.ts', iface: 'MonitoringStackProps' },
     base: {},
     build: (props) => new MonitoringStack(chart(), 'monitoring', props),
     rows: [

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { MemoStackProps } from '../../charts/memo-stack';
-import { MonitoringMode } from '../../charts/monitoring-stack';
+import { MonitoringMode } from '../../charts/monitoring/monitoring-mode';
 import { Profile, PROFILES } from '../../charts/profiles';
 import { buildProfile, writeLocalSecrets } from '../../main';
 import { kubectl, layout, ROOT_DIR, up } from '../cluster/control-plane';

@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { parse, stringify } from 'yaml';
 import { MemoStack } from '../../charts/memo-stack';
-import { MonitoringMode } from '../../charts/monitoring-stack';
+import { MonitoringMode } from '../../charts/monitoring/monitoring-mode';
 import { CLOUD, KIND, Profile } from '../../charts/profiles';
 import {
   ProgramCheckError,
