@@ -12,6 +12,7 @@ export * from './mariadb/mariadb-stateful-set';
 export * from './api/memo-api';
 export * from './memo-stack';
 export * from './monitoring-stack';
+export * from './namespace-guard-rails';
 export * from './pod-security';
 export * from './profiles';
 export { REDIS_PASSWORD_KEY } from './redis/pod-spec';
