@@ -21,6 +21,8 @@ const PREREQUISITE_KINDS = new Set([
   'RoleBinding',
   'NetworkPolicy',
   'PersistentVolumeClaim',
+  'ResourceQuota',
+  'LimitRange',
 ]);
 
 /** Kinds that hold data: neither a prune nor deleting the Argo CD Application may remove them. */

@@ -13,6 +13,7 @@ export * from './memo-stack';
 export * from './monitoring/grafana-dashboard';
 export * from './monitoring/monitoring-mode';
 export * from './monitoring/monitoring-stack';
+export * from './namespace-guard-rails';
 export * from './plus-peer';
 export * from './pod-security';
 export * from './profiles';

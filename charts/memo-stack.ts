@@ -10,6 +10,7 @@ import { MemoApi } from './api/memo-api';
 import { addGitOpsHints } from './gitops';
 import { MonitoringMode } from './monitoring/monitoring-mode';
 import { MonitoringStack } from './monitoring/monitoring-stack';
+import { NamespaceGuardRails, NamespaceGuardRailsOptions } from './namespace-guard-rails';
 import { requirePinnedImage } from './common/image';
 import { MAX_TOPIC_PARTITIONS, requireInteger } from './common/prop-checks';
 import { Profile, validateProfile } from './profiles';
@@ -33,11 +34,16 @@ export interface MemoStackProps {
    * @default 6
    */
   readonly eventPartitions?: number;
+  /**
+   * The namespace's ResourceQuota and LimitRange, sized from the stack's own workloads.
+   * @default - both, with 25 % headroom (NamespaceGuardRails' defaults)
+   */
+  readonly guardRails?: NamespaceGuardRailsOptions;
 }
 
 /**
- * The whole memo service for one profile: its namespace (Pod Security restricted), a
- * default-deny NetworkPolicy, MariaDB, Redis, Kafka, the API wired to all three, and monitoring
+ * The whole memo service for one profile: its namespace (Pod Security restricted, a quota and
+ * limits sized from the stack's own peak), a default-deny NetworkPolicy, MariaDB, Redis, Kafka, the API wired to all three, and monitoring
  * of all four. Only wiring lives here; every value comes from the profile.
  */
 export class MemoStack extends Chart {
@@ -47,6 +53,8 @@ export class MemoStack extends Chart {
   public readonly events: KafkaCluster;
   public readonly api: MemoApi;
   public readonly monitoring: MonitoringStack;
+  /** The namespace's ResourceQuota and LimitRange, with the computed peak they are sized for. */
+  public readonly guardRails: NamespaceGuardRails;
   /** Every Secret the stack reads, one entry per Secret with the union of its keys, sorted by name. */
   public readonly requiredSecrets: readonly RequiredSecret[];
 
@@ -83,6 +91,8 @@ export class MemoStack extends Chart {
       },
     });
     Connections.defaultDeny(this, 'default-deny', namespace);
+    // Sized when the chart synthesizes, from the workloads added below.
+    this.guardRails = new NamespaceGuardRails(this, 'guard-rails', { ...props.guardRails, namespace });
 
     this.database = new MariaDbStatefulSet(this, 'mariadb', {
       namespace,

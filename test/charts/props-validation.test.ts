@@ -15,6 +15,11 @@ import { MemoApi, MemoApiAutoscaling, MemoApiProps } from '../../charts/api/memo
 import { MemoStack, MemoStackProps } from '../../charts/memo-stack';
 import { MonitoringMode, OperatorModeOptions } from '../../charts/monitoring/monitoring-mode';
 import { MonitoringStack, MonitoringStackProps } from '../../charts/monitoring/monitoring-stack';
+import {
+  NamespaceGuardRails,
+  NamespaceGuardRailsOptions,
+  NamespaceGuardRailsProps,
+} from '../../charts/namespace-guard-rails';
 import { CLOUD, KIND, Profile } from '../../charts/profiles';
 import { RedisCache, RedisCacheProps } from '../../charts/redis/redis-cache';
 import { ResourcePreset } from '../../charts/resources';
@@ -202,11 +207,26 @@ const MONITORED_CONTRIBUTION = {
   dashboardPanels: RULES_AND_PANELS,
 } as const satisfies Record<keyof MonitoringContribution, Verdict>;
 
+const GUARD_RAILS_OPTIONS = {
+  resourceQuota: BOOLEAN,
+  limitRange: BOOLEAN,
+  headroomPercent: 'validated',
+  containerDefaults: 'validated',
+  maxContainerMemoryMiB: 'validated',
+} as const satisfies Record<keyof NamespaceGuardRailsOptions, Verdict>;
+
+const GUARD_RAILS_PROPS = {
+  ...GUARD_RAILS_OPTIONS,
+  namespace: 'validated',
+  namePrefix: 'validated',
+} as const satisfies Record<keyof NamespaceGuardRailsProps, Verdict>;
+
 const MEMO_STACK_PROPS = {
   profile: 'validated',
   apiImage: 'validated',
   monitoringMode: 'validated',
   eventPartitions: 'validated',
+  guardRails: 'validated',
 } as const satisfies Record<keyof MemoStackProps, Verdict>;
 
 /** Profile fields; the nested sizes are checked by the construct MemoStack hands them to. */
@@ -789,6 +809,29 @@ const SUBJECTS: readonly Subject[] = [
         names: 'mode',
       },
       { prop: 'eventPartitions', bad: 0, good: 10_000 },
+      { prop: 'guardRails.headroomPercent', bad: 2.5, good: 0, owner: 'NamespaceGuardRails' },
+    ],
+  },
+  {
+    owner: 'NamespaceGuardRails',
+    keys: { '': GUARD_RAILS_PROPS },
+    source: { file: 'charts/namespace-guard-rails.ts', iface: 'NamespaceGuardRailsProps' },
+    base: {},
+    build: (props) => new NamespaceGuardRails(chart(), 'guard-rails', props),
+    rows: [
+      common.namespace,
+      { prop: 'namePrefix', bad: 'a'.repeat(57), good: 'a'.repeat(56) },
+      { prop: 'namePrefix', bad: 'Memo', good: 'memo-2' },
+      { prop: 'headroomPercent', bad: -1, good: 0 },
+      { prop: 'headroomPercent', bad: 1001, good: 1000 },
+      {
+        prop: 'containerDefaults',
+        bad: lookAlike,
+        good: ResourcePreset.NANO,
+        shows: '"memoryLimitMiB":256',
+      },
+      { prop: 'maxContainerMemoryMiB', bad: 127, good: 128 },
+      { prop: 'maxContainerMemoryMiB', bad: 64.5, good: 16 * 1024 * 1024 },
     ],
   },
   {
@@ -1031,12 +1074,13 @@ describe.each(SUBJECTS.map((s) => [s.owner, s] as const))('%s props', (_owner, s
   }
 });
 
-/** The top-level `readonly x` members of an exported interface, read from the source. */
+/** The top-level `readonly x` members of an exported interface, and of the one it extends in the same file, read from the source. */
 function interfaceProps(file: string, iface: string): string[] {
   const text = fs.readFileSync(path.join(__dirname, '..', '..', file), 'utf8');
-  const start = text.indexOf(`export interface ${iface} {`);
-  expect(start).toBeGreaterThanOrEqual(0);
-  const names: string[] = [];
+  const header = new RegExp(`export interface ${iface}(?: extends (\\w+))? \\{`).exec(text);
+  expect(header).not.toBeNull();
+  const start = header?.index ?? -1;
+  const names: string[] = header?.[1] === undefined ? [] : interfaceProps(file, header[1]);
   let depth = 0;
   for (const line of text.slice(start).split('\n')) {
     const opened = (line.match(/\{/g) ?? []).length;

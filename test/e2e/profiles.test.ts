@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parseQuantity } from '../../charts/common/k8s-syntax';
+import { namespaceFootprint, PlainManifest } from '../../charts/common/workload-footprint';
 import { MemoStackProps } from '../../charts/memo-stack';
 import { MonitoringMode } from '../../charts/monitoring/monitoring-mode';
 import { Profile, PROFILES } from '../../charts/profiles';
@@ -86,6 +88,100 @@ async function pollUntil<T>(read: () => T, done: (value: T) => boolean, timeoutM
     value = read();
   }
   return value;
+}
+
+/** The namespace's ResourceQuota as the API server keeps it: its hard values and what it counts as used. */
+function quotaStatus(): { name: string; hard: Record<string, string>; used: Record<string, string> } {
+  const [quota] = list(l, NAMESPACE, 'resourcequotas');
+  const status = (quota?.status ?? {}) as { hard?: Record<string, string>; used?: Record<string, string> };
+  return { name: quota?.metadata.name ?? '', hard: status.hard ?? {}, used: status.used ?? {} };
+}
+
+/** Used values that exceed their hard value (none while the quota holds). */
+function overQuota(q: ReturnType<typeof quotaStatus>): string[] {
+  return Object.keys(q.hard).filter(
+    (k) => (parseQuantity(q.used[k] ?? '0') ?? 0) > (parseQuantity(q.hard[k]) ?? 0),
+  );
+}
+
+const PEAK_KEYS = ['pods', 'requests.cpu', 'requests.memory', 'limits.memory'] as const;
+
+/** The quota's used values for the pod-related keys, as numbers (cores, bytes, pods). */
+function usedPeak(q: ReturnType<typeof quotaStatus>): Record<string, number> {
+  return Object.fromEntries(PEAK_KEYS.map((k) => [k, parseQuantity(q.used[k] ?? '0') ?? 0]));
+}
+
+/** Node labels no node has: a pod template patched with it is created (and counted) but stays Pending. */
+const HOLD = { 'memostack.test/hold': 'true' };
+
+/**
+ * Patches every Deployment's and StatefulSet's pod template (an annotation, and `nodeSelector`
+ * HOLD when `hold`), so each starts a rolling update; held, the new pods stay Pending and each
+ * rollout stops at its peak (maxUnavailable 0: no old pod goes before a new one is ready).
+ */
+function rollEverything(manifests: Manifest[], round: string, hold: boolean): void {
+  for (const m of manifests.filter((x) => x.kind === 'Deployment' || x.kind === 'StatefulSet')) {
+    const patch = {
+      spec: {
+        template: {
+          metadata: { annotations: { 'memostack.test/rollout': round } },
+          spec: { nodeSelector: hold ? HOLD : null },
+        },
+      },
+    };
+    kubectl(l, [
+      '-n',
+      NAMESPACE,
+      'patch',
+      m.kind.toLowerCase(),
+      m.metadata.name,
+      '-p',
+      JSON.stringify(patch),
+    ]);
+  }
+}
+
+/** A run of every Job and CronJob of the profile at once, held Pending (counted by the quota) by HOLD. */
+function heldJobRuns(manifests: Manifest[]): string[] {
+  const names: string[] = [];
+  for (const m of manifests.filter((x) => x.kind === 'Job' || x.kind === 'CronJob')) {
+    const jobSpec = (m.kind === 'CronJob' ? (m.spec?.jobTemplate as { spec: object }).spec : m.spec) as {
+      template: { metadata?: object; spec: object };
+    };
+    const name = `${m.metadata.name}-held`;
+    const job = {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name, namespace: NAMESPACE },
+      spec: {
+        ...jobSpec,
+        template: { ...jobSpec.template, spec: { ...jobSpec.template.spec, nodeSelector: HOLD } },
+      },
+    };
+    kubectl(l, ['create', '-f', '-'], JSON.stringify(job));
+    names.push(name);
+  }
+  return names;
+}
+
+/** A pod that passes Pod Security restricted, with the given container resources. */
+function restrictedPod(name: string, resources?: object): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NAMESPACE },
+    spec: {
+      securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: 'probe',
+          image: 'busybox:1.37.0',
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+          ...(resources === undefined ? {} : { resources }),
+        },
+      ],
+    },
+  };
 }
 
 interface ProfileRun {
@@ -290,6 +386,150 @@ if (!built) {
       },
       600_000,
     );
+
+    it('when cloud runs with its HPA at maxReplicas and every workload and Job in a rollout held at its peak, then the quota admits every pod, the LimitRange fills and caps containers, and a Deployment scaled far beyond is refused with exceeded quota', async () => {
+      const dir = path.join(ROOT_DIR, 'dist', 'cloud');
+      await runProfile('cloud');
+      const manifests = rendered(dir);
+      const peak = namespaceFootprint(manifests as unknown as PlainManifest[], NAMESPACE);
+      const expected: Record<string, number> = {
+        pods: peak.pods,
+        'requests.cpu': peak.cpuMillis / 1000,
+        'requests.memory': peak.memoryBytes,
+        'limits.memory': peak.memoryLimitBytes,
+      };
+      const hpa = list(l, NAMESPACE, 'horizontalpodautoscalers')[0];
+      const maxReplicas = Number(hpa.spec?.maxReplicas);
+      const apiReplicas = () =>
+        Number(
+          (list(l, NAMESPACE, 'deployments').find((d) => d.metadata.name === 'memo-api')?.status ?? {})
+            .readyReplicas ?? 0,
+        );
+
+      // The HPA at its maximum: raising its minimum makes its controller scale the API up (no metrics here).
+      kubectl(l, [
+        '-n',
+        NAMESPACE,
+        'patch',
+        'hpa',
+        hpa.metadata.name,
+        '--type',
+        'merge',
+        '-p',
+        JSON.stringify({ spec: { minReplicas: maxReplicas } }),
+      ]);
+      expect(await pollUntil(apiReplicas, (n) => n === maxReplicas, 120_000)).toBe(maxReplicas);
+
+      // Every rollout held at its peak at once, with a run of every Job and CronJob beside it.
+      rollEverything(manifests, 'held', true);
+      const jobs = heldJobRuns(manifests);
+      let highest: Record<string, number> = {};
+      const held = await pollUntil(
+        () => {
+          const q = quotaStatus();
+          const used = usedPeak(q);
+          highest = Object.fromEntries(PEAK_KEYS.map((k) => [k, Math.max(highest[k] ?? 0, used[k])]));
+          return { q, used };
+        },
+        ({ used }) => PEAK_KEYS.every((k) => Math.abs(used[k] - expected[k]) < 1e-6),
+        120_000,
+      );
+      const pending = list(l, NAMESPACE, 'pods').filter(
+        (p) => (p.status as { phase?: string })?.phase === 'Pending',
+      );
+      // What the API server counts with everything at its peak is the footprint computed at synth.
+      expect(held.used).toEqual(expected);
+      expect(overQuota(held.q)).toEqual([]);
+      expect(failedCreates(l, NAMESPACE)).toEqual([]);
+
+      // Released: the rollouts finish and nothing was refused on the way.
+      for (const job of jobs) kubectl(l, ['-n', NAMESPACE, 'delete', 'job', job, '--wait=true']);
+      rollEverything(manifests, 'released', false);
+      // A StatefulSet does not replace a pod of a revision that never became ready: it waits for
+      // someone to delete it (Kubernetes docs, "Forced rollback"). A Deployment replaces its own.
+      const stuck = list(l, NAMESPACE, 'pods')
+        .filter((p) => (p.status as { phase?: string } | undefined)?.phase === 'Pending')
+        .filter((p) =>
+          ((p.metadata as { ownerReferences?: { kind: string }[] }).ownerReferences ?? []).some(
+            (o) => o.kind === 'StatefulSet',
+          ),
+        )
+        .map((p) => p.metadata.name);
+      if (stuck.length > 0) kubectl(l, ['-n', NAMESPACE, 'delete', 'pod', ...stuck, '--wait=true']);
+      const { states, seconds } = await waitForWorkloads(l, NAMESPACE, ROLLOUT_TIMEOUT_MS);
+      expect(states.filter((s) => !s.ready)).toEqual([]);
+      expect(apiReplicas()).toBe(maxReplicas);
+      expect(failedCreates(l, NAMESPACE)).toEqual([]);
+      const settled = quotaStatus();
+      expect(overQuota(settled)).toEqual([]);
+
+      // The LimitRange: a bare container gets the defaults; one asking beyond the max is refused.
+      const bare = kubectl(
+        l,
+        ['create', '-o', 'json', '-f', '-'],
+        JSON.stringify(restrictedPod('memo-bare-probe')),
+      );
+      const bareResources = (JSON.parse(bare) as { spec: { containers: { resources: unknown }[] } }).spec
+        .containers[0].resources;
+      expect(bareResources).toEqual({
+        requests: { cpu: '50m', memory: '64Mi' },
+        limits: { memory: '128Mi' },
+      });
+      kubectl(l, ['-n', NAMESPACE, 'delete', 'pod', 'memo-bare-probe', '--wait=true']);
+      const greedy = kubectlResult(
+        l,
+        ['create', '-f', '-'],
+        JSON.stringify(
+          restrictedPod('memo-greedy-probe', {
+            requests: { cpu: '1', memory: '1Gi' },
+            limits: { memory: '8Gi' },
+          }),
+        ),
+      );
+      expect(greedy.status).not.toBe(0);
+      expect(greedy.stderr).toMatch(/maximum memory usage per Container is 4Gi, but limit is 8Gi/);
+
+      // The quota bites: Grafana scaled to 40 replicas gets only what is left of the pods.
+      kubectl(l, ['-n', NAMESPACE, 'scale', 'deployment', 'memo-grafana', '--replicas=40']);
+      const refused = await pollUntil(
+        () => failedCreates(l, NAMESPACE).filter((e) => e.includes('exceeded quota')),
+        (events) => events.length > 0,
+      );
+      expect(refused).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(
+            /^ReplicaSet\/memo-grafana-.*exceeded quota: memo-quota, requested: pods=1, used: pods=\d+, limited: pods=30/,
+          ),
+        ]),
+      );
+      const bitten = quotaStatus();
+      const grafana = list(l, NAMESPACE, 'deployments').find((d) => d.metadata.name === 'memo-grafana');
+      const grafanaPods = Number((grafana?.status as { replicas?: number } | undefined)?.replicas ?? 0);
+      expect(bitten.used.pods).toBe(bitten.hard.pods);
+      expect(grafanaPods).toBeLessThan(40);
+      expect(overQuota(bitten)).toEqual([]);
+
+      console.log(
+        `QUOTA cloud ${l.version} ${JSON.stringify({
+          hard: held.q.hard,
+          computedPeak: {
+            pods: peak.pods,
+            cpuMillis: peak.cpuMillis,
+            memoryMiB: peak.memoryBytes / 2 ** 20,
+            memoryLimitMiB: peak.memoryLimitBytes / 2 ** 20,
+          },
+          usedWithRolloutsHeld: held.q.used,
+          highestUsedSeen: highest,
+          pendingPodsHeld: pending.length,
+          secondsToReleaseAndRollOut: Number(seconds.toFixed(1)),
+          usedAfterRollout: settled.used,
+          limitRangeDefaultsGiven: bareResources,
+          limitRangeRefused: greedy.stderr.trim().split('\n').pop(),
+          grafanaScaledTo40: { podsCreated: grafanaPods, usedPods: bitten.used.pods },
+          exceededQuotaEvent: refused[0],
+        })}`,
+      );
+    }, 900_000);
 
     it('when a scratch copy of dist/kind breaks Pod Security and a Service selector, then the run reports exactly those', async () => {
       const scratch = mkdtempSync(path.join(os.tmpdir(), 'memo-e2e-broken-'));

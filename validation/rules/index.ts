@@ -16,6 +16,7 @@ import { monRules } from './mon-rules';
 import { secPssRestricted } from './sec-pss';
 import { secRbac, secRofs, secSaToken, secSecrets } from './sec-misc';
 import { xrefDns } from './xref-dns';
+import { xrefQuota } from './xref-quota';
 import { xrefRefs } from './xref-refs';
 import { xrefHpa, xrefIngress, xrefProbePort, xrefService, xrefStsHeadless } from './xref-workloads';
 
@@ -39,6 +40,7 @@ export const RULES: readonly Rule[] = [
   xrefHpa,
   xrefProbePort,
   xrefDns,
+  xrefQuota,
   kafkaQuorum,
   secPssRestricted,
   secRofs,

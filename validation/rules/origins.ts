@@ -37,6 +37,7 @@ export const RULE_ORIGINS: Readonly<Record<string, RuleOrigin>> = {
   'XREF-HPA': RuleOrigin.CROSS_OBJECT,
   'XREF-PROBE-PORT': RuleOrigin.CROSS_OBJECT,
   'XREF-DNS': RuleOrigin.CROSS_OBJECT,
+  'XREF-QUOTA': RuleOrigin.CROSS_OBJECT,
   'KAFKA-QUORUM': RuleOrigin.CROSS_OBJECT,
   'SEC-ROFS': RuleOrigin.BEST_PRACTICE,
   'SEC-SA-TOKEN': RuleOrigin.BEST_PRACTICE,

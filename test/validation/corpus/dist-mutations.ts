@@ -85,7 +85,8 @@ export const DIST_MUTATIONS: readonly DistMutation[] = [
     profile: 'kind',
     mutate: (set) => {
       set.mutate('Deployment', 'memo-api', (o) => {
-        apiContainer(o).resources.requests.memory = '2Gi';
+        // Above the 256Mi limit, and still inside the namespace quota (XREF-QUOTA stays quiet).
+        apiContainer(o).resources.requests.memory = '300Mi';
       });
       return {
         rule: 'API-RESOURCES',
@@ -144,6 +145,40 @@ export const DIST_MUTATIONS: readonly DistMutation[] = [
         file: 'StatefulSet.memo-kafka.k8s.yaml',
         object: 'StatefulSet memo/memo-kafka',
         path: `spec.template.spec.containers[0].env[${index}].value`,
+      };
+    },
+  },
+  {
+    when: 'the quota leaves no room for the API at its HPA maximum during a rollout',
+    profile: 'cloud',
+    unrelatedRule: {
+      rule: 'XREF-REFS',
+      why: 'the cloud profile expects its Secrets from outside (exemptions are not applied here)',
+    },
+    mutate: (set) => {
+      set.mutate('ResourceQuota', 'memo-quota', (o) => {
+        o.spec.hard.pods = '20';
+      });
+      return {
+        rule: 'XREF-QUOTA',
+        file: 'ResourceQuota.memo-quota.k8s.yaml',
+        object: 'ResourceQuota memo/memo-quota',
+        path: 'spec.hard.pods',
+      };
+    },
+  },
+  {
+    when: "the LimitRange's max is below a container's memory limit (Kafka's 1 GiB)",
+    profile: 'kind',
+    mutate: (set) => {
+      set.mutate('LimitRange', 'memo-limits', (o) => {
+        o.spec.limits[0].max.memory = '512Mi';
+      });
+      return {
+        rule: 'XREF-QUOTA',
+        file: 'LimitRange.memo-limits.k8s.yaml',
+        object: 'LimitRange memo/memo-limits',
+        path: 'spec.limits[0].max.memory',
       };
     },
   },
