@@ -48,7 +48,7 @@ export class MemoStack extends Chart {
   public readonly api: MemoApi;
   public readonly monitoring: MonitoringStack;
   /** Every Secret the stack reads, one entry per Secret with the union of its keys, sorted by name. */
-  public readonly requiredSecrets: readonly RequiredSecret[];
+  public readonly requiredSecrets: RequiredSecret[];
 
   public constructor(scope: Construct, id: string, props: MemoStackProps) {
     // No chart-wide namespace: it would also be stamped on the cluster-scoped Namespace object.
