@@ -1,36 +1,83 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { IntOrString, KubeNetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../imports/k8s';
+import { connectionsOf } from './common/connectable';
+import type { IServiceEndpoint } from './endpoints';
 import { ComponentIdentity, MEMOSTACK_VERSION, recommendedLabels } from './labels';
 
 /** Pods that traffic may come from or go to. */
-export interface NetworkPeer {
+export interface INetworkPeer {
   /** Labels of the peer pods; none (`{}`) means every pod of the namespace. */
   readonly podSelectorLabels: Record<string, string>;
   /** Namespace of the peer pods. */
   readonly namespace: string;
 }
 
+/** Pods named by their labels and namespace, for pods this library does not make. */
+export class NetworkPeer implements INetworkPeer {
+  /** The pods of `namespace` that carry all of `labels`; empty `labels` mean every pod of it. */
+  public static fromLabels(namespace: string, labels: Record<string, string>): NetworkPeer {
+    return new NetworkPeer(namespace, { ...labels });
+  }
+
+  /** Every pod of `namespace` (an ingress controller's namespace, say). */
+  public static allPodsIn(namespace: string): NetworkPeer {
+    return new NetworkPeer(namespace, {});
+  }
+
+  private constructor(
+    public readonly namespace: string,
+    public readonly podSelectorLabels: Record<string, string>,
+  ) {}
+}
+
 /** Implemented by constructs whose pods take part in NetworkPolicies. */
-export interface IConnectable extends NetworkPeer {
+export interface IConnectable extends INetworkPeer {
+  /** The allowed network flows of these pods. */
   readonly connections: Connections;
 }
 
+/** The transport protocol of a port in a NetworkPolicy rule. */
+export enum Protocol {
+  TCP = 'TCP',
+  UDP = 'UDP',
+}
+
+/** A port a NetworkPolicy rule opens. */
 export interface PortRule {
+  /** The port number. */
   readonly port: number;
-  /** @default "TCP" */
-  readonly protocol?: 'TCP' | 'UDP';
+  /** @default Protocol.TCP */
+  readonly protocol?: Protocol;
+}
+
+/** An address range outside the cluster's pods, as a NetworkPolicy `ipBlock` names it. */
+export interface CidrBlock {
+  /** The range, e.g. `0.0.0.0/0`. */
+  readonly cidr: string;
+  /**
+   * Ranges inside `cidr` left out.
+   * @default - none
+   */
+  readonly except?: string[];
+}
+
+/** The pods a `Connections` polices, and the labels of its NetworkPolicy. */
+export interface ConnectionsProps {
+  /** The component the pods belong to; names and labels the NetworkPolicy. */
+  readonly identity: ComponentIdentity;
+  /** The namespace of the pods (and of the NetworkPolicy). */
+  readonly namespace: string;
+  /** Labels selecting the pods. */
+  readonly podSelectorLabels: Record<string, string>;
 }
 
 /** Cluster DNS (CoreDNS/kube-dns carries `k8s-app: kube-dns` on kind, k3d and the managed clouds). */
-export const CLUSTER_DNS: NetworkPeer = {
-  namespace: 'kube-system',
-  podSelectorLabels: { 'k8s-app': 'kube-dns' },
-};
+export const CLUSTER_DNS: INetworkPeer = NetworkPeer.fromLabels('kube-system', { 'k8s-app': 'kube-dns' });
 
-const DNS_PORTS: readonly PortRule[] = [
-  { port: 53, protocol: 'UDP' },
-  { port: 53, protocol: 'TCP' },
+const DNS_PORTS: PortRule[] = [
+  { port: 53, protocol: Protocol.UDP },
+  { port: 53, protocol: Protocol.TCP },
 ];
 
 interface Rule {
@@ -70,11 +117,7 @@ export class Connections {
   public constructor(
     scope: Construct,
     id: string,
-    private readonly self: {
-      readonly identity: ComponentIdentity;
-      readonly namespace: string;
-      readonly podSelectorLabels: Record<string, string>;
-    },
+    private readonly self: ConnectionsProps,
   ) {
     // Every pod resolves names; without DNS nothing else works.
     this.egress.push({
@@ -101,22 +144,22 @@ export class Connections {
   }
 
   /** Allows `peer` to open connections to these pods on `ports`. */
-  public allowFrom(peer: NetworkPeer, ports: readonly PortRule[]): void {
+  public allowFrom(peer: INetworkPeer, ports: PortRule[]): void {
     this.ingress.push({ peers: [peerOf(peer, this.self.namespace)], ports: ports.map(portOf) });
   }
 
   /** Allows connections to these pods on `ports` from any pod in any namespace (e.g. an ingress controller). */
-  public allowFromAnyNamespace(ports: readonly PortRule[]): void {
+  public allowFromAnyNamespace(ports: PortRule[]): void {
     this.ingress.push({ peers: [{ namespaceSelector: {} }], ports: ports.map(portOf) });
   }
 
   /** Allows these pods to open connections to `peer` on `ports`. */
-  public allowToPeer(peer: NetworkPeer, ports: readonly PortRule[]): void {
+  public allowToPeer(peer: INetworkPeer, ports: PortRule[]): void {
     this.egress.push({ peers: [peerOf(peer, this.self.namespace)], ports: ports.map(portOf) });
   }
 
   /** Allows connections to any address on `ports` (e.g. the Kubernetes API, whose address differs per cluster). */
-  public allowToAnywhere(ports: readonly PortRule[]): void {
+  public allowToAnywhere(ports: PortRule[]): void {
     this.egress.push({ peers: [], ports: ports.map(portOf) });
   }
 
@@ -125,10 +168,7 @@ export class Connections {
    * minus `except` ranges inside it (an identity provider on the internet, but not the private
    * ranges pods and nodes live in).
    */
-  public allowToCidrs(
-    blocks: readonly { readonly cidr: string; readonly except?: readonly string[] }[],
-    ports: readonly PortRule[],
-  ): void {
+  public allowToCidrs(blocks: CidrBlock[], ports: PortRule[]): void {
     this.egress.push({
       peers: blocks.map((b) => ({ ipBlock: { cidr: b.cidr, except: b.except ? [...b.except] : undefined } })),
       ports: ports.map(portOf),
@@ -136,21 +176,21 @@ export class Connections {
   }
 
   /** Allows traffic between the pods of this group on `ports` (cluster members, replicas). */
-  public allowInternal(ports: readonly PortRule[]): void {
+  public allowInternal(ports: PortRule[]): void {
     this.allowFrom(this.self, ports);
     this.allowToPeer(this.self, ports);
   }
 
-  /** Both directions of a client-server flow: egress here and, when the server is connectable, ingress there. */
-  public allowTo(server: NetworkPeer & { readonly port: number; readonly connections?: Connections }): void {
+  /** Both directions of a client-server flow: egress here and, when the server has `connections`, ingress there. */
+  public allowTo(server: IServiceEndpoint): void {
     const ports = [{ port: server.port }];
     this.allowToPeer(server, ports);
-    server.connections?.allowFrom(this.self, ports);
+    connectionsOf(server)?.allowFrom(this.self, ports);
   }
 }
 
 /** Empty `podSelectorLabels` stand for every pod of the peer's namespace. */
-function peerOf(peer: NetworkPeer, ownNamespace: string): NetworkPolicyPeer {
+function peerOf(peer: INetworkPeer, ownNamespace: string): NetworkPolicyPeer {
   const everyPod = Object.keys(peer.podSelectorLabels).length === 0;
   const podSelector = everyPod ? {} : { matchLabels: { ...peer.podSelectorLabels } };
   if (peer.namespace === ownNamespace) {
@@ -161,7 +201,7 @@ function peerOf(peer: NetworkPeer, ownNamespace: string): NetworkPolicyPeer {
 }
 
 function portOf(rule: PortRule): NetworkPolicyPort {
-  return { port: IntOrString.fromNumber(rule.port), protocol: rule.protocol ?? 'TCP' };
+  return { port: IntOrString.fromNumber(rule.port), protocol: rule.protocol ?? Protocol.TCP };
 }
 
 function render(rules: readonly Rule[], key: 'from' | 'to'): unknown[] {

@@ -1,4 +1,8 @@
 // The public API of the construct library; internal helpers (common/) stay unexported.
+// The generated Kubernetes types, as cdk8s-plus exports its own: the L1 objects constructs
+// expose (`statefulSet`, `service`...) are typed with them.
+export * as k8s from '../imports/k8s';
+export * from './api/log-level';
 export * from './connections';
 export * from './endpoints';
 export * from './gitops';
@@ -19,6 +23,7 @@ export * from './pod-security';
 export * from './profiles';
 export { REDIS_PASSWORD_KEY } from './redis/pod-spec';
 export { DEFAULT_DISABLED_COMMANDS } from './redis/redis-conf';
+export * from './redis/eviction-policy';
 export * from './redis/redis-cache';
 export * from './resources';
 export * from './series-selector';

@@ -56,7 +56,7 @@ export class MemoStack extends Chart {
   /** The namespace's ResourceQuota and LimitRange, with the computed peak they are sized for. */
   public readonly guardRails: NamespaceGuardRails;
   /** Every Secret the stack reads, one entry per Secret with the union of its keys, sorted by name. */
-  public readonly requiredSecrets: readonly RequiredSecret[];
+  public readonly requiredSecrets: RequiredSecret[];
 
   public constructor(scope: Construct, id: string, props: MemoStackProps) {
     // No chart-wide namespace: it would also be stamped on the cluster-scoped Namespace object.

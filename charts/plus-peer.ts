@@ -7,7 +7,7 @@
  */
 import * as plus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { CLUSTER_DNS, NetworkPeer } from './connections';
+import { CLUSTER_DNS, INetworkPeer } from './connections';
 
 /** How `allowClient` polices the client's side of the flow. */
 export interface AllowClientOptions {
@@ -25,7 +25,7 @@ export interface AllowClientOptions {
  */
 export abstract class PlusPeer
   extends Construct
-  implements plus.INetworkPolicyPeer, plus.IPodSelector, NetworkPeer
+  implements plus.INetworkPolicyPeer, plus.IPodSelector, INetworkPeer
 {
   public abstract readonly namespace: string;
   public abstract readonly podSelectorLabels: Record<string, string>;
@@ -44,7 +44,7 @@ export abstract class PlusPeer
   }
 
   /** @see plus.INetworkPolicyPeer */
-  public toPodSelector(): plus.IPodSelector {
+  public toPodSelector(): plus.IPodSelector | undefined {
     return this;
   }
 

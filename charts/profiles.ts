@@ -6,7 +6,109 @@ import {
   requireNamespace,
   requireOneOf,
 } from './common/prop-checks';
+import type { MemoApiAutoscaling } from './api/memo-api';
 import { ResourcePreset } from './resources';
+
+/** How a profile's credentials arrive in the cluster. */
+export enum SecretSource {
+  /** A kustomize secretGenerator fed by a git-ignored file that synth creates once. */
+  LOCAL_GENERATED = 'local-generated',
+  /**
+   * Secrets created outside dist/ (by an operator, ExternalSecret or SealedSecret); the
+   * manifests only reference them by name.
+   */
+  EXISTING = 'existing',
+}
+
+/** The OpenID Connect issuer whose tokens the API accepts (MemoApi's oidc* props). */
+export interface ProfileOidcSettings {
+  /** The issuer URL, exactly as its tokens carry it in `iss` (MemoApi's `oidcIssuerUrl`). */
+  readonly issuerUrl: string;
+  /** The audience tokens must be issued for (MemoApi's `oidcAudience`). */
+  readonly audience: string;
+  /**
+   * The role that may change and delete every memo (MemoApi's `oidcAdminRole`).
+   * @default - nobody is an admin
+   */
+  readonly adminRole?: string;
+  /**
+   * Token claim with the caller's roles (MemoApi's `oidcRolesClaim`).
+   * @default "groups"
+   */
+  readonly rolesClaim?: string;
+  /**
+   * Token claim tried first for the display name (MemoApi's `oidcNameClaim`).
+   * @default "name"
+   */
+  readonly nameClaim?: string;
+}
+
+/** The memo service's share of a profile. */
+export interface ProfileApiSettings {
+  /** Fixed replica count (the HPA's when `autoscaling` is set). */
+  readonly replicas: number;
+  /** Requests and memory limit of the API container. */
+  readonly resources: ResourcePreset;
+  /**
+   * Where the ingress controller's pods get their addresses: X-Forwarded-For is believed only
+   * from peers inside these ranges (TRUSTED_PROXY_CIDRS). Only as safe as the API's
+   * NetworkPolicy, which must admit nothing else in these ranges to the API port.
+   */
+  readonly trustedProxyCidrs: string[];
+  /**
+   * HorizontalPodAutoscaler bounds.
+   * @default - a fixed replica count
+   */
+  readonly autoscaling?: MemoApiAutoscaling;
+  /**
+   * Sign-in: the OpenID Connect issuer whose tokens the API accepts.
+   * @default - no issuer; then `allowAnonymousWrites` must be true
+   */
+  readonly oidc?: ProfileOidcSettings;
+  /**
+   * No sign-in: anyone who reaches the Ingress may write. Local clusters only; never with `oidc`.
+   * @default false
+   */
+  readonly allowAnonymousWrites?: boolean;
+}
+
+/** MariaDB's share of a profile. */
+export interface ProfileMariaDbSettings {
+  /** 1 = a single primary; more adds asynchronous replicas (ordinal 0 is the primary). */
+  readonly replicas: number;
+  /** Requests and memory limit of the database container. */
+  readonly resources: ResourcePreset;
+  /** Size of each server's data volume, in GiB. */
+  readonly storageGiB: number;
+}
+
+/** Redis' share of a profile: a cache without persistence (RedisCache's default), so no volume to size. */
+export interface ProfileRedisSettings {
+  /** Requests and memory limit of the Redis container. */
+  readonly resources: ResourcePreset;
+}
+
+/** Kafka's share of a profile. */
+export interface ProfileKafkaSettings {
+  /** Number of nodes (odd: 1 or 3). */
+  readonly replicas: number;
+  /** Requests and memory limit of each Kafka container. */
+  readonly resources: ResourcePreset;
+  /** Size of each node's data volume, in GiB. */
+  readonly storageGiB: number;
+}
+
+/** The monitoring stack's share of a profile. */
+export interface ProfileMonitoringSettings {
+  /** Requests and memory limit of Prometheus. */
+  readonly prometheusResources: ResourcePreset;
+  /** Size of the Prometheus TSDB volume, in GiB. */
+  readonly prometheusStorageGiB: number;
+  /** Requests and memory limit of Grafana. */
+  readonly grafanaResources: ResourcePreset;
+  /** Requests and memory limit of Alertmanager. */
+  readonly alertmanagerResources: ResourcePreset;
+}
 
 /**
  * Deployment profiles as plain data: everything that differs between a kind laptop cluster,
@@ -17,7 +119,10 @@ export interface Profile {
   readonly name: string;
   /** The namespace everything is deployed into. */
   readonly namespace: string;
-  /** StorageClass for every PVC; `undefined` uses the cluster's default class. */
+  /**
+   * StorageClass for every PVC.
+   * @default - the cluster's default class
+   */
   readonly storageClassName?: string;
   /** IngressClass of the API's Ingress. */
   readonly ingressClassName: string;
@@ -26,19 +131,24 @@ export interface Profile {
    * to open the API's HTTP port.
    */
   readonly ingressControllerNamespace: string;
-  /** Host name the Ingress answers for; `undefined` matches any host. */
+  /**
+   * Host name the Ingress answers for.
+   * @default - any host
+   */
   readonly ingressHost?: string;
-  /** cert-manager ClusterIssuer for the Ingress TLS certificate; `undefined` means plain HTTP. */
+  /**
+   * cert-manager ClusterIssuer for the Ingress TLS certificate.
+   * @default - plain HTTP
+   */
   readonly tlsClusterIssuer?: string;
   /** Spread replicas across zones and hosts (topologySpreadConstraints + anti-affinity). */
   readonly spreadAcrossZones: boolean;
+  /** How credentials arrive. */
+  readonly secrets: SecretSource;
   /**
-   * How credentials arrive. `local-generated`: a kustomize secretGenerator fed by a git-ignored
-   * file that synth creates once. `existing`: Secrets created outside dist/ (by an operator,
-   * ExternalSecret or SealedSecret); the manifests only reference them by name.
+   * Emit ExternalSecret objects (external-secrets.io) pulling from this ClusterSecretStore.
+   * @default - no ExternalSecrets
    */
-  readonly secrets: 'local-generated' | 'existing';
-  /** Emit ExternalSecret objects (external-secrets.io) pulling from this ClusterSecretStore. */
   readonly externalSecretStore?: string;
   /**
    * The memo service image, pinned. Local clusters run an image loaded into them by name
@@ -46,59 +156,23 @@ export interface Profile {
    * must name the registry it was pushed to (a bare `memo-api` means Docker Hub, where none is).
    */
   readonly apiImage: string;
-  readonly api: {
-    readonly replicas: number;
-    readonly resources: ResourcePreset;
-    /**
-     * Where the ingress controller's pods get their addresses: X-Forwarded-For is believed only
-     * from peers inside these ranges (TRUSTED_PROXY_CIDRS). Only as safe as the API's
-     * NetworkPolicy, which must admit nothing else in these ranges to the API port.
-     */
-    readonly trustedProxyCidrs: readonly string[];
-    /** HorizontalPodAutoscaler bounds; `undefined` means a fixed replica count. */
-    readonly autoscaling?: {
-      readonly minReplicas: number;
-      readonly maxReplicas: number;
-      readonly cpuUtilizationPercent: number;
-      readonly memoryUtilizationPercent: number;
-    };
-    /** Sign-in: the OpenID Connect issuer whose tokens the API accepts (MemoApi's oidc* props). */
-    readonly oidc?: {
-      readonly issuerUrl: string;
-      readonly audience: string;
-      readonly adminRole?: string;
-      readonly rolesClaim?: string;
-      readonly nameClaim?: string;
-    };
-    /** No sign-in: anyone who reaches the Ingress may write. Local clusters only; never with `oidc`. */
-    readonly allowAnonymousWrites?: boolean;
-  };
-  readonly mariadb: {
-    /** 1 = a single primary; more adds asynchronous replicas (ordinal 0 is the primary). */
-    readonly replicas: number;
-    readonly resources: ResourcePreset;
-    readonly storageGiB: number;
-  };
-  /** A cache without persistence (RedisCache's default): no volume to size. */
-  readonly redis: { readonly resources: ResourcePreset };
-  readonly kafka: {
-    readonly replicas: number;
-    readonly resources: ResourcePreset;
-    readonly storageGiB: number;
-  };
-  readonly monitoring: {
-    readonly prometheusResources: ResourcePreset;
-    readonly prometheusStorageGiB: number;
-    readonly grafanaResources: ResourcePreset;
-    readonly alertmanagerResources: ResourcePreset;
-  };
+  /** The memo service's replicas, size, proxies, scaling and sign-in. */
+  readonly api: ProfileApiSettings;
+  /** MariaDB's replicas, size and storage. */
+  readonly mariadb: ProfileMariaDbSettings;
+  /** Redis' size. */
+  readonly redis: ProfileRedisSettings;
+  /** Kafka's nodes, size and storage. */
+  readonly kafka: ProfileKafkaSettings;
+  /** The monitoring stack's sizes and storage. */
+  readonly monitoring: ProfileMonitoringSettings;
 }
 
 const localBase = {
   namespace: 'memo',
   apiImage: 'memo-api:0.1.0',
   spreadAcrossZones: false,
-  secrets: 'local-generated',
+  secrets: SecretSource.LOCAL_GENERATED,
   // A laptop cluster, reachable from the laptop only: writes without sign-in (README, "Sign-in (cloud)").
   api: { replicas: 1, resources: ResourcePreset.SMALL, allowAnonymousWrites: true },
   mariadb: { replicas: 1, resources: ResourcePreset.SMALL, storageGiB: 2 },
@@ -153,7 +227,7 @@ export const CLOUD: Profile = {
   ingressHost: 'memo.example.com',
   tlsClusterIssuer: 'letsencrypt-prod',
   spreadAcrossZones: true,
-  secrets: 'existing',
+  secrets: SecretSource.EXISTING,
   // A placeholder on purpose (RFC 2606's example.com): synth says so until MEMO_API_IMAGE names
   // the registry the image was pushed to (README, "Build and push the API image").
   apiImage: CLOUD_API_IMAGE_PLACEHOLDER,
@@ -209,11 +283,11 @@ export function validateProfile(profile: Profile): void {
       `${owner}: spreadAcrossZones must be true or false, got ${String(profile.spreadAcrossZones)}`,
     );
   }
-  requireOneOf(owner, 'secrets', profile.secrets, ['local-generated', 'existing']);
+  requireOneOf(owner, 'secrets', profile.secrets, Object.values(SecretSource));
   if (profile.externalSecretStore !== undefined) {
     requireDnsSubdomain(owner, 'externalSecretStore', profile.externalSecretStore);
     // Both would create the same Secrets: kustomize's generator and the ExternalSecret's owner.
-    if (profile.secrets !== 'existing') {
+    if (profile.secrets !== SecretSource.EXISTING) {
       throw new Error(
         `${owner}: externalSecretStore '${profile.externalSecretStore}' needs secrets 'existing' (ExternalSecrets create the Secrets), got secrets '${profile.secrets}'`,
       );

@@ -1,3 +1,13 @@
+/** The size of `ResourcePreset.custom()`. */
+export interface CustomResourcePresetProps {
+  /** CPU requested, in millicores. */
+  readonly cpuMillis: number;
+  /** Memory requested, in MiB. */
+  readonly memoryMiB: number;
+  /** Memory limit, in MiB; at least `memoryMiB`. */
+  readonly memoryLimitMiB: number;
+}
+
 /**
  * Resource presets. cdk8s-plus defaults (1-1.5 CPU, 0.5-2 GiB per container) do not fit a
  * laptop cluster, so every construct picks a named size and each profile says which size.
@@ -17,11 +27,7 @@ export class ResourcePreset {
   public static readonly LARGE = new ResourcePreset('large', 1000, 2048, 4096);
 
   /** A custom size, for workloads the presets do not fit. */
-  public static custom(props: {
-    readonly cpuMillis: number;
-    readonly memoryMiB: number;
-    readonly memoryLimitMiB: number;
-  }): ResourcePreset {
+  public static custom(props: CustomResourcePresetProps): ResourcePreset {
     const { cpuMillis, memoryMiB, memoryLimitMiB } = props;
     for (const [prop, value] of Object.entries(props)) {
       if (!Number.isInteger(value) || value <= 0) {
@@ -37,17 +43,21 @@ export class ResourcePreset {
   }
 
   private constructor(
+    /** The preset's name (`custom` for `ResourcePreset.custom()`). */
     public readonly name: string,
+    /** CPU requested, in millicores. */
     public readonly cpuMillis: number,
+    /** Memory requested, in MiB. */
     public readonly memoryMiB: number,
+    /** Memory limit, in MiB. */
     public readonly memoryLimitMiB: number,
   ) {}
 
-  /** The container `resources` block, in the plain shape of the Kubernetes API. */
-  public toResourceRequirements(): {
-    requests: { cpu: string; memory: string };
-    limits: { memory: string };
-  } {
+  /**
+   * The container `resources` block, in the plain shape of the Kubernetes API:
+   * `{ requests: { cpu, memory }, limits: { memory } }`.
+   */
+  public toResourceRequirements(): Record<string, Record<string, string>> {
     return {
       requests: { cpu: `${this.cpuMillis}m`, memory: `${this.memoryMiB}Mi` },
       limits: { memory: `${this.memoryLimitMiB}Mi` },

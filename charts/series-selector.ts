@@ -19,20 +19,28 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** RE2's metacharacters, which Prometheus' `=~` matchers use. */
 const REGEX_METACHARACTERS = /[.*+?^${}()|[\]\\]/g;
 
+/** How a label matcher compares: PromQL's `=` and `=~`. */
+export enum MatchOperator {
+  /** `=`: the label value equals the value. */
+  EQUAL = '=',
+  /** `=~`: the whole label value matches the RE2 pattern. */
+  REGEX = '=~',
+}
+
 /** One label matcher of a PromQL vector selector: `state="used"`, `status=~"5.."`. */
 export class LabelMatcher {
   /** `name="value"`. */
   public static equal(name: string, value: string): LabelMatcher {
-    return new LabelMatcher(name, '=', value);
+    return new LabelMatcher(name, MatchOperator.EQUAL, value);
   }
 
   /** `name=~"pattern"`: the whole label value matches the RE2 `pattern` (Prometheus anchors it). */
   public static regex(name: string, pattern: string): LabelMatcher {
-    return new LabelMatcher(name, '=~', pattern);
+    return new LabelMatcher(name, MatchOperator.REGEX, pattern);
   }
 
   /** `name=~"a|b"`: the label value is one of `values`, each matched literally. */
-  public static anyOf(name: string, values: readonly string[]): LabelMatcher {
+  public static anyOf(name: string, values: string[]): LabelMatcher {
     if (values.length === 0) {
       throw new Error(`LabelMatcher.anyOf: values of "${name}" must not be empty (it would match only "")`);
     }
@@ -40,8 +48,11 @@ export class LabelMatcher {
   }
 
   private constructor(
+    /** The label name. */
     public readonly name: string,
-    public readonly operator: '=' | '=~',
+    /** How the label value is compared. */
+    public readonly operator: MatchOperator,
+    /** The value or pattern. */
     public readonly value: string,
   ) {
     if (!LABEL_NAME.test(name)) {
@@ -84,7 +95,7 @@ export class SeriesSelector {
    * `series('db_pool_connections', LabelMatcher.equal('state', 'used'))` gives
    * `db_pool_connections{job="memo-api",namespace="memo",state="used"}`.
    */
-  public series(metric: string, ...extra: readonly LabelMatcher[]): string {
+  public series(metric: string, ...extra: LabelMatcher[]): string {
     if (!METRIC_NAME.test(metric)) {
       throw new Error(`SeriesSelector.series: metric must match ${String(METRIC_NAME)}, got "${metric}"`);
     }

@@ -4,7 +4,6 @@ import { Construct } from 'constructs';
 import {
   defaultOf,
   Entry,
-  LogLevel,
   SecretName,
   SettingName,
   Settings,
@@ -41,23 +40,22 @@ import {
   zoneAndHostSpread,
 } from '../common/pod-parts';
 import { AllowClientOptions, PlusPeer } from '../plus-peer';
-import { Connections, NetworkPeer } from '../connections';
+import { Connections, INetworkPeer, NetworkPeer } from '../connections';
+import { LogLevel } from './log-level';
 import { alertRules, dashboardPanels } from './monitoring';
 import { PUBLIC_INTERNET, validateAuth } from './sign-in';
 import {
-  CacheEndpoint,
-  DatabaseEndpoint,
-  EventsEndpoint,
+  ICacheEndpoint,
+  IDatabaseEndpoint,
+  IEventsEndpoint,
   IMonitored,
-  MonitoringContribution,
+  IMonitoringContribution,
+  IServiceEndpoint,
   SecretKeyReference,
-  ServiceEndpoint,
 } from '../endpoints';
 import { ComponentIdentity, recommendedLabels, selectorLabels } from '../labels';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../pod-security';
 import { ResourcePreset } from '../resources';
-
-export type { LogLevel } from '../../app/src/config/contract';
 
 /** HorizontalPodAutoscaler bounds and targets for the API. */
 export interface MemoApiAutoscaling {
@@ -78,12 +76,15 @@ export interface MemoApiAutoscaling {
 }
 
 export interface MemoApiProps {
-  /** The MariaDB the API stores memos (and the events outbox) in; its `connections` get an ingress rule when present. */
-  readonly database: DatabaseEndpoint & { readonly connections?: Connections };
-  /** The Redis the API caches memos and rate-limit counters in. */
-  readonly cache: CacheEndpoint & { readonly connections?: Connections };
-  /** The Kafka cluster the outbox relay publishes memo events to. */
-  readonly events: EventsEndpoint & { readonly connections?: Connections };
+  /**
+   * The MariaDB the API stores memos (and the events outbox) in: a `MariaDbStatefulSet`, or
+   * `MariaDbStatefulSet.fromExistingDatabase()`; its `connections` get an ingress rule when present.
+   */
+  readonly database: IDatabaseEndpoint;
+  /** The Redis the API caches memos and rate-limit counters in: a `RedisCache`, or `RedisCache.fromExistingCache()`. */
+  readonly cache: ICacheEndpoint;
+  /** The Kafka cluster the outbox relay publishes memo events to: a `KafkaCluster`, or `KafkaCluster.fromExistingCluster()`. */
+  readonly events: IEventsEndpoint;
   /**
    * Namespace of every object.
    * @default - the chart's namespace, else "memo"
@@ -151,7 +152,7 @@ export interface MemoApiProps {
   readonly tlsSecretName?: string;
   /**
    * The lowest level the service logs (LOG_LEVEL): the levels of its logger, nothing else.
-   * @default "info"
+   * @default LogLevel.INFO
    */
   readonly logLevel?: LogLevel;
   /**
@@ -191,7 +192,7 @@ export interface MemoApiProps {
    * socket peer is the client, so everything through the Ingress shares one rate-limit bucket.
    * @default - none
    */
-  readonly trustedProxyCidrs?: readonly string[];
+  readonly trustedProxyCidrs?: string[];
   /**
    * The longest one database statement of the API may run, in milliseconds
    * (DB_STATEMENT_TIMEOUT_MS, MariaDB max_statement_time); the request then gets a 503.
@@ -208,7 +209,7 @@ export interface MemoApiProps {
    * Allowed CORS origins (CORS_ORIGINS), e.g. `["https://memo.example.com"]`.
    * @default - none: cross-origin requests get no CORS headers
    */
-  readonly corsOrigins?: readonly string[];
+  readonly corsOrigins?: string[];
   /**
    * How long the app keeps serving with readiness failing after SIGTERM (SHUTDOWN_DELAY_MS), so
    * load balancers stop sending new requests before it stops accepting.
@@ -267,7 +268,7 @@ export interface MemoApiProps {
    * URL's port. Set it for an issuer inside the cluster or a private network.
    * @default - any public address: 0.0.0.0/0 and ::/0 minus the private, shared, link-local and loopback ranges
    */
-  readonly oidcEgressCidrs?: readonly string[];
+  readonly oidcEgressCidrs?: string[];
   /**
    * Deploy without sign-in: anyone who reaches the Ingress may create, change and delete every
    * memo. Meant for local clusters; it must be said explicitly, so that a stack never goes out
@@ -300,16 +301,19 @@ export class MemoApi extends PlusPeer implements IMonitored {
   public readonly image: string;
   public readonly replicas: number;
   public readonly resources: ResourcePreset;
-  public readonly autoscaling?: Required<MemoApiAutoscaling>;
+  /** The HPA's bounds and targets, defaults filled in; undefined for a fixed replica count. */
+  public readonly autoscaling?: MemoApiAutoscaling;
   public readonly spreadAcrossZones: boolean;
   /** Seconds Kubernetes waits after starting termination before SIGKILL. */
   public readonly terminationGracePeriodSeconds: number;
-  /** The environment the container gets, name to literal value or secret reference (for tests and docs). */
-  public readonly environment: Readonly<Record<string, string | { secretName: string; key: string }>>;
-  /** The environment of the migration init container: the database and the migration account only. */
-  public readonly migrationEnvironment: Readonly<
-    Record<string, string | { secretName: string; key: string }>
-  >;
+  /** The environment the API container gets from the ConfigMap: name to value (for tests and docs). */
+  public readonly environment: Record<string, string>;
+  /** The environment the API container gets from Secrets: name to the Secret key it references. */
+  public readonly secretEnvironment: Record<string, SecretKeyReference>;
+  /** The ConfigMap environment of the migration init container: the database and the migration account only. */
+  public readonly migrationEnvironment: Record<string, string>;
+  /** The Secret environment of the migration init container: the migration account's password. */
+  public readonly migrationSecretEnvironment: Record<string, SecretKeyReference>;
   /** Labels of the API pods. */
   public readonly podSelectorLabels: Record<string, string>;
   /** The Service name: clients inside the namespace call `http://<host>:<servicePort>`. */
@@ -324,7 +328,7 @@ export class MemoApi extends PlusPeer implements IMonitored {
   public readonly ingressControllerNamespace: string;
   /** The allowed network flows of the API pods (rendered as the NetworkPolicy `<name>`). */
   public readonly connections: Connections;
-  public readonly monitoring: MonitoringContribution;
+  public readonly monitoring: IMonitoringContribution;
 
   public readonly deployment: KubeDeployment;
   public readonly configMap: KubeConfigMap;
@@ -442,13 +446,15 @@ export class MemoApi extends PlusPeer implements IMonitored {
     // Checked at synth, not here: the topic may be added to the cluster after this construct.
     this.node.addValidation({
       validate: () => {
-        const declared = events.declaredTopics?.();
+        const declared = events.declaredTopics();
         if (declared === undefined || declared.includes(kafkaTopic)) return [];
         return [
           `MemoApi: kafkaTopic must be a topic the events cluster declares (its brokers do not create topics on first use; declared: ${declared.length === 0 ? 'none' : declared.join(', ')}), got '${kafkaTopic}'`,
         ];
       },
     });
+    // Kept with its defaults filled for the HPA below; the public field has the same values.
+    let autoscaling: Required<MemoApiAutoscaling> | undefined;
     if (props.autoscaling) {
       const a = props.autoscaling;
       positiveInteger('autoscaling.minReplicas', a.minReplicas);
@@ -458,7 +464,7 @@ export class MemoApi extends PlusPeer implements IMonitored {
           `MemoApi: autoscaling.maxReplicas (${a.maxReplicas}) must be >= autoscaling.minReplicas (${a.minReplicas})`,
         );
       }
-      this.autoscaling = {
+      autoscaling = {
         minReplicas: a.minReplicas,
         maxReplicas: a.maxReplicas,
         cpuUtilizationPercent: percent('autoscaling.cpuUtilizationPercent', a.cpuUtilizationPercent ?? 70),
@@ -468,9 +474,11 @@ export class MemoApi extends PlusPeer implements IMonitored {
         ),
       };
     }
+    this.autoscaling = autoscaling;
     const auth = validateAuth(props);
     // Every replica may open dbPoolMax connections; past max_connections the newest pods fail
     // to connect. Ten are left for the exporter, probes, backups and an administrator.
+    // Known for a MariaDbStatefulSet and for fromExistingDatabase() given one.
     const maxConnections = (props.database as { readonly maxConnections?: number }).maxConnections;
     const peakReplicas = this.autoscaling?.maxReplicas ?? this.replicas;
     // Each replica also holds one connection of its own for readiness (app/src/server.ts).
@@ -503,12 +511,14 @@ export class MemoApi extends PlusPeer implements IMonitored {
       (Object.keys(settings) as SettingName[]).filter((name) => VARIABLES[name].readBy.includes(entry));
     const secretsOf = (entry: Entry): SecretName[] =>
       (Object.keys(secrets) as SecretName[]).filter((name) => VARIABLES[name].readBy.includes(entry));
-    const environmentOf = (entry: Entry) => ({
-      ...Object.fromEntries(settingsOf(entry).map((name) => [name, configData[name]])),
-      ...Object.fromEntries(secretsOf(entry).map((name) => [name, secrets[name]])),
-    });
+    const environmentOf = (entry: Entry) =>
+      Object.fromEntries(settingsOf(entry).map((name) => [name, configData[name]]));
+    const secretEnvironmentOf = (entry: Entry) =>
+      Object.fromEntries(secretsOf(entry).map((name) => [name, secrets[name]]));
     this.environment = environmentOf('service');
+    this.secretEnvironment = secretEnvironmentOf('service');
     this.migrationEnvironment = environmentOf('migrations');
+    this.migrationSecretEnvironment = secretEnvironmentOf('migrations');
 
     const configMapName = `${this.name}-config`;
     this.configMap = new KubeConfigMap(this, 'config', {
@@ -656,8 +666,8 @@ export class MemoApi extends PlusPeer implements IMonitored {
       },
     });
 
-    if (this.autoscaling) {
-      const a = this.autoscaling;
+    if (autoscaling) {
+      const a = autoscaling;
       this.hpa = new KubeHorizontalPodAutoscalerV2(this, 'hpa', {
         metadata: metadata(this.name),
         spec: {
@@ -690,7 +700,7 @@ export class MemoApi extends PlusPeer implements IMonitored {
     // The ingress controller runs in its own namespace, different per cluster flavour; every
     // other namespace is kept out, so no pod can bypass the Ingress (and its TLS and limits).
     // The metrics port is opened by MonitoringStack.monitor(), to Prometheus alone.
-    this.allowHttpFrom({ namespace: this.ingressControllerNamespace, podSelectorLabels: {} });
+    this.allowHttpFrom(NetworkPeer.allPodsIn(this.ingressControllerNamespace));
     this.connections.allowTo(database);
     this.connections.allowTo(cache);
     this.connections.allowTo(events);
@@ -715,10 +725,10 @@ export class MemoApi extends PlusPeer implements IMonitored {
   /**
    * Lets the pods of `peer` open the API's HTTP port, besides the ingress controller's
    * namespace: a web front end's server side, say (`api.allowHttpFrom(web)`, where `web` is any
-   * `NetworkPeer`, such as a construct with `connections`). Empty `podSelectorLabels` admit every
+   * `INetworkPeer`: a construct with `connections`, or `NetworkPeer.fromLabels()`). Empty `podSelectorLabels` admit every
    * pod of `peer.namespace`. The metrics port stays closed to them.
    */
-  public allowHttpFrom(peer: NetworkPeer): void {
+  public allowHttpFrom(peer: INetworkPeer): void {
     this.connections.allowFrom(peer, [{ port: CONTAINER_PORT }]);
   }
 
@@ -745,7 +755,7 @@ function utilization(name: 'cpu' | 'memory', averageUtilization: number) {
 }
 
 /** Same namespace: the short Service name; otherwise the namespace-qualified one. */
-function hostOf(endpoint: ServiceEndpoint, namespace: string): string {
+function hostOf(endpoint: IServiceEndpoint, namespace: string): string {
   return endpoint.namespace === namespace ? endpoint.host : `${endpoint.host}.${endpoint.namespace}.svc`;
 }
 

@@ -1,6 +1,7 @@
 /** Sign-in: the OIDC props checked together, and the issuer egress they open in the NetworkPolicy. */
 import { isIP } from 'net';
 
+import type { CidrBlock } from '../connections';
 import type { MemoApiProps } from './memo-api';
 
 /**
@@ -9,7 +10,7 @@ import type { MemoApiProps } from './memo-api';
  * with the cloud metadata endpoint, loopback, IPv6 unique-local), so the rule opens no path into
  * the cluster or the node network.
  */
-export const PUBLIC_INTERNET = [
+export const PUBLIC_INTERNET: CidrBlock[] = [
   {
     cidr: '0.0.0.0/0',
     except: [
@@ -22,7 +23,7 @@ export const PUBLIC_INTERNET = [
     ],
   },
   { cidr: '::/0', except: ['fc00::/7', 'fe80::/10', '::1/128'] },
-] as const;
+];
 /** An IPv4 or IPv6 address with a /prefix within its family's width, as a NetworkPolicy ipBlock takes it. */
 export function isCidr(text: string): boolean {
   const [address, prefix, extra] = text.split('/');

@@ -19,10 +19,11 @@ import { kafkaAlertRules, kafkaPanels } from './monitoring';
 import { BROKER_PORT, CONTROLLER_PORT, KAFKA_USER, kafkaPodSpec, LOG_DIR, METRICS_PORT } from './pod-spec';
 import { KafkaTopic, KafkaTopicOptions, TOPIC_NAME, topicJobName } from './topic';
 import {
-  EventsEndpoint,
+  ExistingEventsAttributes,
+  IEventsEndpoint,
   IHasCredentials,
   IMonitored,
-  MonitoringContribution,
+  IMonitoringContribution,
   RequiredSecret,
 } from '../endpoints';
 import { ComponentIdentity, recommendedLabels, selectorLabels } from '../labels';
@@ -102,8 +103,22 @@ export interface KafkaClusterProps {
  */
 export class KafkaCluster
   extends PlusPeer
-  implements EventsEndpoint, IConnectable, IMonitored, IHasCredentials
+  implements IEventsEndpoint, IConnectable, IMonitored, IHasCredentials
 {
+  /**
+   * A Kafka cluster this chart does not make, for clients such as `MemoApi`: its bootstrap
+   * Service and, when known, its topics. No ingress rule is added on its side.
+   */
+  public static fromExistingCluster(attributes: ExistingEventsAttributes): IEventsEndpoint {
+    const { declaredTopics, ...service } = attributes;
+    const topics = declaredTopics === undefined ? undefined : [...declaredTopics];
+    return {
+      ...service,
+      podSelectorLabels: { ...service.podSelectorLabels },
+      declaredTopics: () => (topics === undefined ? undefined : [...topics]),
+    };
+  }
+
   /**
    * Renders KAFKA_* settings as server.properties, with the image's own translation
    * (KAFKA_ prefix dropped, lower case, `_` to `.`, `__` to `_`, `___` to `-`).
@@ -172,7 +187,7 @@ export class KafkaCluster
   public readonly headlessService: KubeService;
   public readonly connections: Connections;
   /** Kafka here has no credentials (PLAINTEXT inside the cluster, fenced by NetworkPolicies). */
-  public readonly requiredSecrets: readonly RequiredSecret[] = [];
+  public readonly requiredSecrets: RequiredSecret[] = [];
 
   private readonly topics: KafkaTopic[] = [];
   private topicConnections?: Connections;
@@ -348,7 +363,7 @@ export class KafkaCluster
   }
 
   /** The topics added so far. */
-  public get topicList(): readonly KafkaTopic[] {
+  public get topicList(): KafkaTopic[] {
     return [...this.topics];
   }
 
@@ -356,7 +371,7 @@ export class KafkaCluster
    * The names of the topics added so far. Clients check theirs against it, because the brokers
    * run with auto.create.topics.enable=false: a topic nobody added fails every send.
    */
-  public declaredTopics(): readonly string[] {
+  public declaredTopics(): string[] | undefined {
     return this.topics.map((t) => t.name);
   }
 
@@ -493,7 +508,7 @@ export class KafkaCluster
   }
 
   /** Computed when read, so that topics added after construction get their lag alerts. */
-  public get monitoring(): MonitoringContribution {
+  public get monitoring(): IMonitoringContribution {
     return {
       component: 'kafka',
       podSelectorLabels: this.podSelectorLabels,

@@ -1,8 +1,8 @@
 /** The alert rules and dashboard panels of a Kafka cluster, as functions of its series selector. */
-import { AlertRule, DashboardPanel } from '../endpoints';
+import { AlertRule, AlertSeverity, DashboardPanel, PanelType } from '../endpoints';
 import { LabelMatcher, SeriesSelector } from '../series-selector';
 
-export function kafkaAlertRules(s: SeriesSelector, replicas: number, topics: readonly string[]): AlertRule[] {
+export function kafkaAlertRules(s: SeriesSelector, replicas: number, topics: string[]): AlertRule[] {
   // Every node's exporter sidecar reports the whole cluster: dedupe per partition with max.
   const lagTopics = topics.length > 0 ? [LabelMatcher.anyOf('topic', topics)] : [];
   return [
@@ -10,42 +10,34 @@ export function kafkaAlertRules(s: SeriesSelector, replicas: number, topics: rea
       alert: 'KafkaBrokersDown',
       expr: `(max(${s.series('kafka_brokers')}) or vector(0)) < ${replicas}`,
       for: '3m',
-      labels: { severity: 'critical' },
-      annotations: {
-        summary: 'Kafka brokers missing',
-        description: `The cluster reports {{ $value }} of ${replicas} brokers.`,
-      },
+      severity: AlertSeverity.CRITICAL,
+      summary: 'Kafka brokers missing',
+      description: `The cluster reports {{ $value }} of ${replicas} brokers.`,
     },
     {
       alert: 'KafkaUnderReplicatedPartitions',
       expr: `sum(max by (topic, partition) (${s.series('kafka_topic_partition_under_replicated_partition')})) > 0`,
       for: '5m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'Kafka partitions are under-replicated',
-        description: '{{ $value }} partitions have fewer in-sync replicas than replicas.',
-      },
+      severity: AlertSeverity.WARNING,
+      summary: 'Kafka partitions are under-replicated',
+      description: '{{ $value }} partitions have fewer in-sync replicas than replicas.',
     },
     {
       alert: 'KafkaOfflinePartitions',
       expr: `count(max by (topic, partition) (${s.series('kafka_topic_partition_leader')}) == -1) > 0`,
       for: '1m',
-      labels: { severity: 'critical' },
-      annotations: {
-        summary: 'Kafka partitions have no leader',
-        description: '{{ $value }} partitions are offline: producers and consumers of them fail.',
-      },
+      severity: AlertSeverity.CRITICAL,
+      summary: 'Kafka partitions have no leader',
+      description: '{{ $value }} partitions are offline: producers and consumers of them fail.',
     },
     {
       alert: 'KafkaConsumerGroupLag',
       expr: `max by (consumergroup, topic) (${s.series('kafka_consumergroup_lag_sum', ...lagTopics)}) > 1000`,
       for: '10m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'Kafka consumer group lags',
-        description:
-          'Group {{ $labels.consumergroup }} is {{ $value }} messages behind on {{ $labels.topic }}.',
-      },
+      severity: AlertSeverity.WARNING,
+      summary: 'Kafka consumer group lags',
+      description:
+        'Group {{ $labels.consumergroup }} is {{ $value }} messages behind on {{ $labels.topic }}.',
     },
   ];
 }
@@ -54,12 +46,12 @@ export function kafkaPanels(s: SeriesSelector): DashboardPanel[] {
   return [
     {
       title: 'Brokers',
-      type: 'stat',
+      type: PanelType.STAT,
       targets: [{ expr: `max(${s.series('kafka_brokers')})`, legendFormat: 'brokers' }],
     },
     {
       title: 'Messages in per second by topic',
-      type: 'timeseries',
+      type: PanelType.TIMESERIES,
       unit: 'ops',
       targets: [
         {
@@ -70,7 +62,7 @@ export function kafkaPanels(s: SeriesSelector): DashboardPanel[] {
     },
     {
       title: 'Consumer group lag',
-      type: 'timeseries',
+      type: PanelType.TIMESERIES,
       targets: [
         {
           expr: `max by (consumergroup, topic) (${s.series('kafka_consumergroup_lag_sum')})`,
@@ -80,7 +72,7 @@ export function kafkaPanels(s: SeriesSelector): DashboardPanel[] {
     },
     {
       title: 'Under-replicated partitions',
-      type: 'stat',
+      type: PanelType.STAT,
       targets: [
         {
           expr: `sum(max by (topic, partition) (${s.series('kafka_topic_partition_under_replicated_partition')}))`,

@@ -34,10 +34,11 @@ import {
   renderAccountsScript,
 } from './scripts';
 import {
-  DatabaseEndpoint,
+  ExistingDatabaseAttributes,
+  IDatabaseEndpoint,
   IHasCredentials,
   IMonitored,
-  MonitoringContribution,
+  IMonitoringContribution,
   RequiredSecret,
   SecretKeyReference,
 } from '../endpoints';
@@ -154,8 +155,16 @@ export interface MariaDbStatefulSetProps {
  */
 export class MariaDbStatefulSet
   extends PlusPeer
-  implements DatabaseEndpoint, IConnectable, IMonitored, IHasCredentials
+  implements IDatabaseEndpoint, IConnectable, IMonitored, IHasCredentials
 {
+  /**
+   * A MariaDB (or MySQL-protocol) database this chart does not make, for clients such as
+   * `MemoApi`: its Service, accounts and password Secrets. No ingress rule is added on its side.
+   */
+  public static fromExistingDatabase(attributes: ExistingDatabaseAttributes): IDatabaseEndpoint {
+    return { ...attributes, podSelectorLabels: { ...attributes.podSelectorLabels } };
+  }
+
   public readonly name: string;
   public readonly namespace: string;
   public readonly image: string;
@@ -204,8 +213,8 @@ export class MariaDbStatefulSet
   public readonly connections: Connections;
   /** The policy of the backup job's pods (egress to the database). */
   public readonly backupConnections?: Connections;
-  public readonly monitoring: MonitoringContribution;
-  public readonly requiredSecrets: readonly RequiredSecret[];
+  public readonly monitoring: IMonitoringContribution;
+  public readonly requiredSecrets: RequiredSecret[];
 
   public constructor(scope: Construct, id: string, props: MariaDbStatefulSetProps = {}) {
     super(scope, id);

@@ -1,5 +1,5 @@
 /** The alert rules and dashboard panels of a MariaDB server, as functions of its series selector. */
-import { AlertRule, DashboardPanel } from '../endpoints';
+import { AlertRule, AlertSeverity, DashboardPanel, PanelType } from '../endpoints';
 import { SeriesSelector } from '../series-selector';
 
 export function mariadbAlertRules(s: SeriesSelector, replicas: number): AlertRule[] {
@@ -8,31 +8,25 @@ export function mariadbAlertRules(s: SeriesSelector, replicas: number): AlertRul
       alert: 'MariaDbDown',
       expr: `(count(${s.series('mysql_up')} == 1) or vector(0)) < ${replicas}`,
       for: '2m',
-      labels: { severity: 'critical' },
-      annotations: {
-        summary: 'A MariaDB server is down',
-        description: `Fewer than ${replicas} MariaDB server(s) answer their exporter for 2 minutes.`,
-      },
+      severity: AlertSeverity.CRITICAL,
+      summary: 'A MariaDB server is down',
+      description: `Fewer than ${replicas} MariaDB server(s) answer their exporter for 2 minutes.`,
     },
     {
       alert: 'MariaDbConnectionsNearMax',
       expr: `max by (pod) (${s.series('mysql_global_status_threads_connected')} / ${s.series('mysql_global_variables_max_connections')}) > 0.8`,
       for: '5m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'MariaDB connections above 80 % of max_connections',
-        description: 'MariaDB {{ $labels.pod }} uses {{ $value | humanizePercentage }} of max_connections.',
-      },
+      severity: AlertSeverity.WARNING,
+      summary: 'MariaDB connections above 80 % of max_connections',
+      description: 'MariaDB {{ $labels.pod }} uses {{ $value | humanizePercentage }} of max_connections.',
     },
     {
       alert: 'MariaDbSlowQueries',
       expr: `sum by (pod) (rate(${s.series('mysql_global_status_slow_queries')}[5m])) > 1`,
       for: '10m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'MariaDB runs more than one slow query per second',
-        description: 'MariaDB {{ $labels.pod }} logs {{ $value }} slow queries/s (long_query_time 1 s).',
-      },
+      severity: AlertSeverity.WARNING,
+      summary: 'MariaDB runs more than one slow query per second',
+      description: 'MariaDB {{ $labels.pod }} logs {{ $value }} slow queries/s (long_query_time 1 s).',
     },
   ];
   if (replicas > 1) {
@@ -41,21 +35,17 @@ export function mariadbAlertRules(s: SeriesSelector, replicas: number): AlertRul
         alert: 'MariaDbReplicationStopped',
         expr: `${s.series('mysql_slave_status_slave_io_running')} == 0 or ${s.series('mysql_slave_status_slave_sql_running')} == 0`,
         for: '2m',
-        labels: { severity: 'critical' },
-        annotations: {
-          summary: 'MariaDB replication stopped',
-          description: 'A replication thread of {{ $labels.pod }} is not running.',
-        },
+        severity: AlertSeverity.CRITICAL,
+        summary: 'MariaDB replication stopped',
+        description: 'A replication thread of {{ $labels.pod }} is not running.',
       },
       {
         alert: 'MariaDbReplicationLag',
         expr: `${s.series('mysql_slave_status_seconds_behind_master')} > 30`,
         for: '5m',
-        labels: { severity: 'warning' },
-        annotations: {
-          summary: 'MariaDB replica lags behind the primary',
-          description: 'Replica {{ $labels.pod }} is {{ $value }} s behind the primary.',
-        },
+        severity: AlertSeverity.WARNING,
+        summary: 'MariaDB replica lags behind the primary',
+        description: 'Replica {{ $labels.pod }} is {{ $value }} s behind the primary.',
       },
     );
   }
@@ -66,7 +56,7 @@ export function mariadbPanels(s: SeriesSelector): DashboardPanel[] {
   return [
     {
       title: 'Queries per second',
-      type: 'timeseries',
+      type: PanelType.TIMESERIES,
       unit: 'qps',
       targets: [
         {
@@ -77,7 +67,7 @@ export function mariadbPanels(s: SeriesSelector): DashboardPanel[] {
     },
     {
       title: 'Connections',
-      type: 'timeseries',
+      type: PanelType.TIMESERIES,
       targets: [
         {
           expr: `sum by (pod) (${s.series('mysql_global_status_threads_connected')})`,
@@ -91,7 +81,7 @@ export function mariadbPanels(s: SeriesSelector): DashboardPanel[] {
     },
     {
       title: 'Slow queries per second',
-      type: 'timeseries',
+      type: PanelType.TIMESERIES,
       unit: 'qps',
       targets: [
         {
@@ -102,7 +92,7 @@ export function mariadbPanels(s: SeriesSelector): DashboardPanel[] {
     },
     {
       title: 'InnoDB buffer pool hit ratio',
-      type: 'timeseries',
+      type: PanelType.TIMESERIES,
       unit: 'percentunit',
       targets: [
         {
@@ -113,7 +103,7 @@ export function mariadbPanels(s: SeriesSelector): DashboardPanel[] {
     },
     {
       title: 'Replication lag',
-      type: 'timeseries',
+      type: PanelType.TIMESERIES,
       unit: 's',
       targets: [
         {

@@ -1,20 +1,18 @@
 /** What a MonitoringMode puts behind a MonitoringStack: the standalone servers or the operator's objects. */
 import { Connections } from '../connections';
-import { IMonitored, MonitoringContribution, RequiredSecret } from '../endpoints';
-
-/** A component handed to `MonitoringStack.monitor()`; with `connections`, its ingress is opened too. */
-export type MonitoredComponent = IMonitored & { readonly connections?: Connections };
+import { IMonitored, IMonitoringContribution, RequiredSecret } from '../endpoints';
 
 export interface MonitoringBackend {
   /** Secrets the backend's pods read. */
-  readonly requiredSecrets: readonly RequiredSecret[];
+  readonly requiredSecrets: RequiredSecret[];
   /** Allowed flows of the Prometheus, Alertmanager and Grafana pods (when the backend runs them). */
   readonly prometheusConnections?: Connections;
   readonly alertmanagerConnections?: Connections;
   readonly grafanaConnections?: Connections;
   /**
    * Scrapes a component the stack has just registered (`contribution` is its checked
-   * `monitoring`): allows the scrape flow and adds what the mode needs for it.
+   * `monitoring`): allows the scrape flow (ingress too when the component is `IConnectable`) and
+   * adds what the mode needs for it.
    */
-  monitor(component: MonitoredComponent, contribution: MonitoringContribution): void;
+  monitor(component: IMonitored, contribution: IMonitoringContribution): void;
 }

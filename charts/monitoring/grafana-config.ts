@@ -1,6 +1,6 @@
 /** Grafana's files: the dashboard JSON of each monitored component, and the standalone Grafana's provisioning. */
 import { buildGrafanaDashboard, dashboardUid } from './grafana-dashboard';
-import { MonitoringContribution } from '../endpoints';
+import { IMonitoringContribution } from '../endpoints';
 import { seriesSelectorOf } from './scrape-job';
 import { toYaml } from './yaml';
 
@@ -9,7 +9,7 @@ export const DASHBOARDS_PATH = '/etc/grafana/dashboards';
 
 /** Dashboard JSON per component, keyed by `<component>.json`. */
 export function renderDashboards(
-  contributions: readonly MonitoringContribution[],
+  contributions: readonly IMonitoringContribution[],
   datasourceUid: string,
 ): Record<string, string> {
   const out: Record<string, string> = {};

@@ -4,11 +4,17 @@ import { DashboardPanel } from '../endpoints';
 export interface GrafanaDashboardSpec {
   /** Dashboard uid: stable, so links and provisioning updates keep pointing at the same dashboard. */
   readonly uid: string;
+  /** The dashboard title. */
   readonly title: string;
-  readonly panels: readonly DashboardPanel[];
+  /** The panels, two per row in this order. */
+  readonly panels: DashboardPanel[];
   /** uid of the Prometheus datasource every panel queries. */
   readonly datasourceUid: string;
-  readonly tags?: readonly string[];
+  /**
+   * Dashboard tags.
+   * @default - none
+   */
+  readonly tags?: string[];
 }
 
 const PANEL_WIDTH = 12;

@@ -26,11 +26,25 @@ export interface OperatorModeOptions {
   readonly datasourceUid?: string;
 }
 
+/** Which of the two ways `MonitoringMode` provides monitoring. */
+export enum MonitoringModeKind {
+  /** Prometheus, Alertmanager and Grafana deployed by the MonitoringStack. */
+  STANDALONE = 'standalone',
+  /** Objects for a Prometheus Operator (kube-prometheus-stack). */
+  OPERATOR = 'operator',
+}
+
 /** How monitoring is provided: a self-contained stack, or objects for a Prometheus Operator. */
 export class MonitoringMode {
   /** Prometheus, Alertmanager and Grafana deployed by this construct; needs no CRDs. */
   public static standalone(): MonitoringMode {
-    return new MonitoringMode('standalone', 'kube-prometheus-stack', '', {}, 'memo-prometheus');
+    return new MonitoringMode(
+      MonitoringModeKind.STANDALONE,
+      'kube-prometheus-stack',
+      '',
+      {},
+      'memo-prometheus',
+    );
   }
 
   /** ServiceMonitor, PrometheusRule and dashboard ConfigMaps for a cluster running kube-prometheus-stack. */
@@ -49,7 +63,7 @@ export class MonitoringMode {
     const datasourceUid = options.datasourceUid ?? 'prometheus';
     requireGrafanaUid(owner, 'datasourceUid', datasourceUid);
     return new MonitoringMode(
-      'operator',
+      MonitoringModeKind.OPERATOR,
       release,
       prometheusNamespace,
       prometheusPodSelectorLabels,
@@ -58,7 +72,8 @@ export class MonitoringMode {
   }
 
   private constructor(
-    public readonly kind: 'standalone' | 'operator',
+    /** Standalone stack or Prometheus Operator objects. */
+    public readonly kind: MonitoringModeKind,
     /** The `release` label value (operator mode). */
     public readonly release: string,
     /** Namespace of the operator's Prometheus (operator mode). */

@@ -10,14 +10,14 @@ import {
   requireResources,
 } from '../common/prop-checks';
 import { Connections } from '../connections';
-import { IHasCredentials, IMonitored, MonitoringContribution, RequiredSecret } from '../endpoints';
+import { IHasCredentials, IMonitored, IMonitoringContribution, RequiredSecret } from '../endpoints';
 import { ResourcePreset } from '../resources';
 import { SeriesSelector } from '../series-selector';
 import { renderAlertmanagerConfig } from './alertmanager-config';
 import { renderRules } from './alert-rules';
 import { MonitoringBackend } from './backend';
 import { renderDashboards } from './grafana-config';
-import { MonitoringMode } from './monitoring-mode';
+import { MonitoringMode, MonitoringModeKind } from './monitoring-mode';
 import { OperatorMonitoring } from './operator';
 import { durationMs, renderPrometheusConfig } from './prometheus-config';
 import { seriesSelectorOf } from './scrape-job';
@@ -118,13 +118,15 @@ export class MonitoringStack extends Construct implements IHasCredentials {
   public readonly prometheusStorageGiB?: number;
   public readonly grafanaAdminSecretName: string;
   /** Secrets the stack reads (Grafana's admin password in standalone mode). */
-  public readonly requiredSecrets: readonly RequiredSecret[];
+  public readonly requiredSecrets: RequiredSecret[];
   /** Allowed flows of the Prometheus pod (standalone mode). */
   public readonly prometheusConnections?: Connections;
+  /** Allowed flows of the Alertmanager pod (standalone mode). */
   public readonly alertmanagerConnections?: Connections;
+  /** Allowed flows of the Grafana pod (standalone mode). */
   public readonly grafanaConnections?: Connections;
 
-  private readonly contributions: MonitoringContribution[] = [];
+  private readonly contributions: IMonitoringContribution[] = [];
   private readonly alertWebhookUrl?: string;
   private readonly backend: MonitoringBackend;
 
@@ -222,7 +224,7 @@ export class MonitoringStack extends Construct implements IHasCredentials {
 
     // The mode picks the backend; the rendered files stay the stack's (its getters), read at synth.
     this.backend =
-      this.mode.kind === 'operator'
+      this.mode.kind === MonitoringModeKind.OPERATOR
         ? new OperatorMonitoring(this, {
             mode: this.mode,
             namespace: this.namespace,
@@ -272,7 +274,7 @@ export class MonitoringStack extends Construct implements IHasCredentials {
    * Scrapes `component`, loads its alert rules and dashboard, and allows the scrape flow
    * (egress from Prometheus, ingress on the component when it has `connections`).
    */
-  public monitor(component: IMonitored & { readonly connections?: Connections }): void {
+  public monitor(component: IMonitored): void {
     const c = component.monitoring;
     // The component names a Prometheus job, a dashboard uid and file, and (operator mode) objects.
     if (typeof c?.component !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/.test(c.component)) {
@@ -292,7 +294,7 @@ export class MonitoringStack extends Construct implements IHasCredentials {
   }
 
   /** The components monitored so far, in the order they were added. */
-  public get monitored(): readonly MonitoringContribution[] {
+  public get monitored(): IMonitoringContribution[] {
     return [...this.contributions];
   }
 

@@ -4,9 +4,10 @@
  */
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { MonitoringContribution, RequiredSecret } from '../endpoints';
+import { IMonitored, IMonitoringContribution, RequiredSecret } from '../endpoints';
 import { ruleGroups } from './alert-rules';
-import { MonitoredComponent, MonitoringBackend } from './backend';
+import { MonitoringBackend } from './backend';
+import { connectionsOf } from '../common/connectable';
 import { renderDashboards } from './grafana-config';
 import { MonitoringMode } from './monitoring-mode';
 
@@ -19,28 +20,28 @@ export interface OperatorSettings {
   readonly namePrefix: string;
   readonly scrapeInterval: string;
   /** The stack's registry, live: a component is in it before the backend's monitor() sees it. */
-  readonly contributions: readonly MonitoringContribution[];
+  readonly contributions: readonly IMonitoringContribution[];
 }
 
 /** Nothing runs here and nothing exists until a component is monitored: objects are emitted in monitor(). */
 export class OperatorMonitoring implements MonitoringBackend {
-  public readonly requiredSecrets: readonly RequiredSecret[] = [];
+  public readonly requiredSecrets: RequiredSecret[] = [];
 
   public constructor(
     private readonly scope: Construct,
     private readonly settings: OperatorSettings,
   ) {}
 
-  public monitor(component: MonitoredComponent, c: MonitoringContribution): void {
+  public monitor(component: IMonitored, c: IMonitoringContribution): void {
     const mode = this.settings.mode;
-    component.connections?.allowFrom(
+    connectionsOf(component)?.allowFrom(
       { namespace: mode.prometheusNamespace, podSelectorLabels: mode.prometheusPodSelectorLabels },
       [{ port: c.scrape.port }],
     );
     this.addObjects(c);
   }
 
-  private addObjects(c: MonitoringContribution): void {
+  private addObjects(c: IMonitoringContribution): void {
     const { mode, namespace, namePrefix, contributions } = this.settings;
     const labels = {
       'app.kubernetes.io/part-of': 'memostack',

@@ -1,5 +1,5 @@
 /** prometheus.yml of the standalone Prometheus: pod discovery per monitored component, and Prometheus durations. */
-import { MonitoringContribution } from '../endpoints';
+import { IMonitoringContribution } from '../endpoints';
 import { ALERTMANAGER_PORT, PROMETHEUS_PORT } from './ports';
 import { scrapeJobName } from './scrape-job';
 import { toYaml } from './yaml';
@@ -13,7 +13,7 @@ export interface PrometheusConfigSource {
   readonly scrapeInterval: string;
   /** The Alertmanager Service, which Prometheus sends alerts to and scrapes. */
   readonly alertmanagerName: string;
-  readonly contributions: readonly MonitoringContribution[];
+  readonly contributions: readonly IMonitoringContribution[];
 }
 
 export function renderPrometheusConfig(source: PrometheusConfigSource): string {
@@ -53,7 +53,7 @@ export function renderPrometheusConfig(source: PrometheusConfigSource): string {
   return toYaml(config);
 }
 
-function relabelForPods(c: MonitoringContribution) {
+function relabelForPods(c: IMonitoringContribution) {
   return [
     // Completed Job pods keep their IPs for a while; scraping them only produces down targets.
     { source_labels: ['__meta_kubernetes_pod_phase'], regex: 'Succeeded|Failed', action: 'drop' },

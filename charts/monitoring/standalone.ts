@@ -1,13 +1,14 @@
 /** Standalone mode: Prometheus, Alertmanager and Grafana run by the stack, and the flows between them. */
 import { Construct } from 'constructs';
 import { Connections } from '../connections';
-import { MonitoringContribution, RequiredSecret } from '../endpoints';
+import { IMonitored, IMonitoringContribution, RequiredSecret } from '../endpoints';
 import { addAlertmanager, AlertmanagerSpec } from './alertmanager';
-import { MonitoredComponent, MonitoringBackend } from './backend';
+import { MonitoringBackend } from './backend';
+import { connectionsOf } from '../common/connectable';
 import { addGrafana, GRAFANA_ADMIN_PASSWORD_KEY, GrafanaSpec } from './grafana';
 import { ALERTMANAGER_PORT, PROMETHEUS_PORT } from './ports';
 import { addPrometheus, PrometheusSpec } from './prometheus';
-import { serverPeer, StackPlacement } from './workload';
+import { serverEndpoint, serverPeer, StackPlacement } from './workload';
 
 const KUBERNETES_API_PORTS = [{ port: 443 }, { port: 6443 }];
 
@@ -22,7 +23,7 @@ export interface StandaloneSettings {
 }
 
 export class StandaloneMonitoring implements MonitoringBackend {
-  public readonly requiredSecrets: readonly RequiredSecret[];
+  public readonly requiredSecrets: RequiredSecret[];
   public readonly prometheusConnections: Connections;
   public readonly alertmanagerConnections: Connections;
   public readonly grafanaConnections: Connections;
@@ -46,16 +47,8 @@ export class StandaloneMonitoring implements MonitoringBackend {
     this.grafanaConnections = grafana;
 
     prometheus.allowToAnywhere(KUBERNETES_API_PORTS);
-    prometheus.allowTo({
-      ...serverPeer(placement, 'alertmanager'),
-      port: ALERTMANAGER_PORT,
-      connections: alertmanager,
-    });
-    grafana.allowTo({
-      ...serverPeer(placement, 'prometheus'),
-      port: PROMETHEUS_PORT,
-      connections: prometheus,
-    });
+    prometheus.allowTo(serverEndpoint(placement, 'alertmanager', ALERTMANAGER_PORT, alertmanager));
+    grafana.allowTo(serverEndpoint(placement, 'prometheus', PROMETHEUS_PORT, prometheus));
     if (settings.alertWebhookUrl !== undefined) {
       const url = new URL(settings.alertWebhookUrl);
       const port = url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
@@ -64,7 +57,7 @@ export class StandaloneMonitoring implements MonitoringBackend {
     }
   }
 
-  public monitor(component: MonitoredComponent, c: MonitoringContribution): void {
+  public monitor(component: IMonitored, c: IMonitoringContribution): void {
     if (c.namespace !== this.placement.namespace) {
       throw new Error(
         `MonitoringStack.monitor: component "${c.component}" is in namespace "${c.namespace}", ` +
@@ -73,6 +66,6 @@ export class StandaloneMonitoring implements MonitoringBackend {
     }
     const ports = [{ port: c.scrape.port }];
     this.prometheusConnections.allowToPeer(c, ports);
-    component.connections?.allowFrom(serverPeer(this.placement, 'prometheus'), ports);
+    connectionsOf(component)?.allowFrom(serverPeer(this.placement, 'prometheus'), ports);
   }
 }

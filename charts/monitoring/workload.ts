@@ -5,7 +5,8 @@
 import { Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Container, IntOrString, KubeDeployment, KubeService, Volume } from '../../imports/k8s';
-import { Connections, NetworkPeer } from '../connections';
+import { Connections, IConnectable, INetworkPeer } from '../connections';
+import { IServiceEndpoint } from '../endpoints';
 import { ComponentIdentity, recommendedLabels, selectorLabels } from '../labels';
 import { ImageUser, restrictedPodSecurityContext } from '../pod-security';
 
@@ -34,7 +35,7 @@ export function serverIdentity(
 }
 
 /** The pods of one server, as a NetworkPolicy peer. */
-export function serverPeer(placement: StackPlacement, name: StackServer): NetworkPeer {
+export function serverPeer(placement: StackPlacement, name: StackServer): INetworkPeer {
   return {
     namespace: placement.namespace,
     podSelectorLabels: selectorLabels({
@@ -44,6 +45,16 @@ export function serverPeer(placement: StackPlacement, name: StackServer): Networ
       version: '',
     }),
   };
+}
+
+/** One server's Service (`<prefix>-<name>`) on `port`, with the flows of its pods, for `allowTo`. */
+export function serverEndpoint(
+  placement: StackPlacement,
+  name: StackServer,
+  port: number,
+  connections: Connections,
+): IServiceEndpoint & IConnectable {
+  return { ...serverPeer(placement, name), host: `${placement.namePrefix}-${name}`, port, connections };
 }
 
 /** What a server's pod is built from. */

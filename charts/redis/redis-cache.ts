@@ -23,18 +23,14 @@ import { AllowClientOptions, PlusPeer } from '../plus-peer';
 import { Connections, IConnectable } from '../connections';
 import { redisAlertRules, redisPanels } from './monitoring';
 import { exporterContainer, METRICS_PORT, REDIS_PASSWORD_KEY, REDIS_USER, redisContainer } from './pod-spec';
+import { EvictionPolicy } from './eviction-policy';
+import { DEFAULT_DISABLED_COMMANDS, REDIS_PORT, renderRedisConf, REQUIRED_COMMANDS } from './redis-conf';
 import {
-  DEFAULT_DISABLED_COMMANDS,
-  EVICTION_POLICIES,
-  REDIS_PORT,
-  renderRedisConf,
-  REQUIRED_COMMANDS,
-} from './redis-conf';
-import {
-  CacheEndpoint,
+  ExistingCacheAttributes,
+  ICacheEndpoint,
   IHasCredentials,
   IMonitored,
-  MonitoringContribution,
+  IMonitoringContribution,
   RequiredSecret,
   SecretKeyReference,
 } from '../endpoints';
@@ -72,10 +68,10 @@ export interface RedisCacheProps {
   readonly maxMemoryMiB?: number;
   /**
    * `maxmemory-policy`: what to evict when full.
-   * @default "allkeys-lru"
+   * @default EvictionPolicy.ALLKEYS_LRU
    * @see https://redis.io/docs/latest/develop/reference/eviction/
    */
-  readonly maxMemoryPolicy?: string;
+  readonly maxMemoryPolicy?: EvictionPolicy;
   /**
    * Persist the dataset with an append-only file on a PersistentVolumeClaim. A cache does not
    * need it; turn it on when losing the cache on restart costs too much.
@@ -103,7 +99,7 @@ export interface RedisCacheProps {
    * Commands disabled with `rename-command <name> ""`.
    * @default DEFAULT_DISABLED_COMMANDS
    */
-  readonly disabledCommands?: readonly string[];
+  readonly disabledCommands?: string[];
   /**
    * `maxclients`: connections beyond it are rejected (and alerted on).
    * @default 1000
@@ -121,18 +117,29 @@ export interface RedisCacheProps {
  * while a reader refills the other with stale data. A StatefulSet replaces the pod only after
  * the old one has gone, and gives the append-only file its volume when persistence is on.
  */
-export class RedisCache extends PlusPeer implements CacheEndpoint, IConnectable, IMonitored, IHasCredentials {
+export class RedisCache
+  extends PlusPeer
+  implements ICacheEndpoint, IConnectable, IMonitored, IHasCredentials
+{
+  /**
+   * A Redis this chart does not make, for clients such as `MemoApi`: its Service and password
+   * Secret. No ingress rule is added on its side.
+   */
+  public static fromExistingCache(attributes: ExistingCacheAttributes): ICacheEndpoint {
+    return { ...attributes, podSelectorLabels: { ...attributes.podSelectorLabels } };
+  }
+
   public readonly name: string;
   public readonly namespace: string;
   public readonly image: string;
   public readonly resources: ResourcePreset;
   public readonly maxMemoryMiB: number;
-  public readonly maxMemoryPolicy: string;
+  public readonly maxMemoryPolicy: EvictionPolicy;
   public readonly appendOnly: boolean;
   public readonly storageGiB: number;
   public readonly storageClassName?: string;
   public readonly secretName: string;
-  public readonly disabledCommands: readonly string[];
+  public readonly disabledCommands: string[];
   public readonly maxClients: number;
 
   public readonly host: string;
@@ -152,8 +159,8 @@ export class RedisCache extends PlusPeer implements CacheEndpoint, IConnectable,
   public readonly headlessService: KubeService;
   public readonly configMap: KubeConfigMap;
   public readonly connections: Connections;
-  public readonly monitoring: MonitoringContribution;
-  public readonly requiredSecrets: readonly RequiredSecret[];
+  public readonly monitoring: IMonitoringContribution;
+  public readonly requiredSecrets: RequiredSecret[];
 
   public constructor(scope: Construct, id: string, props: RedisCacheProps = {}) {
     super(scope, id);
@@ -172,10 +179,12 @@ export class RedisCache extends PlusPeer implements CacheEndpoint, IConnectable,
     const limit = this.resources.memoryLimitMiB;
     this.maxMemoryMiB = props.maxMemoryMiB ?? Math.floor(limit * share);
     requireInteger(OWNER, 'maxMemoryMiB', this.maxMemoryMiB, 1, limit - 1);
-    this.maxMemoryPolicy = props.maxMemoryPolicy ?? 'allkeys-lru';
-    if (!EVICTION_POLICIES.includes(this.maxMemoryPolicy)) {
+    this.maxMemoryPolicy = props.maxMemoryPolicy ?? EvictionPolicy.ALLKEYS_LRU;
+    // JavaScript callers (and jsii languages' casts) can hand over any string.
+    const policies: string[] = Object.values(EvictionPolicy);
+    if (!policies.includes(this.maxMemoryPolicy)) {
       throw new Error(
-        `${OWNER}: maxMemoryPolicy must be one of ${EVICTION_POLICIES.join(', ')}, got '${this.maxMemoryPolicy}'`,
+        `${OWNER}: maxMemoryPolicy must be one of ${policies.join(', ')}, got '${this.maxMemoryPolicy}'`,
       );
     }
     if (!this.appendOnly && (props.storageGiB !== undefined || props.storageClassName !== undefined)) {

@@ -1,5 +1,6 @@
 /** redis.conf: memory bound and eviction, persistence, clients, and the commands renamed away. */
 import { ResourcePreset } from '../resources';
+import { EvictionPolicy } from './eviction-policy';
 
 /** The port the server listens on, written into redis.conf and named `redis` on the container. */
 export const REDIS_PORT = 6379;
@@ -24,21 +25,10 @@ export const DEFAULT_DISABLED_COMMANDS: readonly string[] = [
 /** Commands the probes (PING), every client (AUTH) and the exporter (INFO) cannot do without. */
 export const REQUIRED_COMMANDS: readonly string[] = ['PING', 'AUTH', 'HELLO', 'INFO'];
 
-export const EVICTION_POLICIES = [
-  'allkeys-lru',
-  'allkeys-lfu',
-  'allkeys-random',
-  'volatile-lru',
-  'volatile-lfu',
-  'volatile-random',
-  'volatile-ttl',
-  'noeviction',
-];
-
 export function renderRedisConf(options: {
   preset: ResourcePreset;
   maxMemoryMiB: number;
-  maxMemoryPolicy: string;
+  maxMemoryPolicy: EvictionPolicy;
   appendOnly: boolean;
   disabledCommands: readonly string[];
   maxClients: number;

@@ -1,8 +1,9 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON */
 import { Chart, Testing } from 'cdk8s';
 import { Entry, VARIABLES, VariableName } from '../../app/src/config/contract';
-import { Connections } from '../../charts/connections';
-import { CacheEndpoint, DatabaseEndpoint, EventsEndpoint } from '../../charts/endpoints';
+import { Connections, IConnectable } from '../../charts/connections';
+import { ICacheEndpoint, IDatabaseEndpoint, IEventsEndpoint } from '../../charts/endpoints';
+import { LogLevel } from '../../charts/api/log-level';
 import { MemoApi, MemoApiProps } from '../../charts/api/memo-api';
 import { ResourcePreset } from '../../charts/resources';
 import { SeriesSelector } from '../../charts/series-selector';
@@ -35,7 +36,7 @@ function backingServices(chart: Chart) {
       }),
     };
   };
-  const database: DatabaseEndpoint & { connections: Connections } = {
+  const database: IDatabaseEndpoint & IConnectable = {
     ...peer('mariadb', 3306),
     databaseName: 'memos',
     username: 'memo',
@@ -43,13 +44,14 @@ function backingServices(chart: Chart) {
     migrationUsername: 'memo_migrator',
     migrationPasswordSecret: { secretName: 'memo-mariadb-credentials', key: 'migration-password' },
   };
-  const cache: CacheEndpoint & { connections: Connections } = {
+  const cache: ICacheEndpoint & IConnectable = {
     ...peer('redis', 6379),
     passwordSecret: { secretName: 'memo-redis-credentials', key: 'password' },
   };
-  const events: EventsEndpoint & { connections: Connections } = {
+  const events: IEventsEndpoint & IConnectable = {
     ...peer('kafka', 9092),
     bootstrapServers: 'memo-kafka-bootstrap:9092',
+    declaredTopics: () => undefined,
   };
   return { database, cache, events };
 }
@@ -459,7 +461,7 @@ describe('MemoApi', () => {
         'checksum/config'
       ];
     expect(checksum({})).toBe(checksum({}));
-    expect(checksum({ logLevel: 'debug' })).not.toBe(checksum({}));
+    expect(checksum({ logLevel: LogLevel.DEBUG })).not.toBe(checksum({}));
   });
 
   test('when built, then pods carry the Prometheus scrape annotations for the metrics port 9464 /metrics', () => {

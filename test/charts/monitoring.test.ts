@@ -2,7 +2,7 @@
 import { Chart, Testing } from 'cdk8s';
 import { parse } from 'yaml';
 import { Connections } from '../../charts/connections';
-import { IMonitored, MonitoringContribution } from '../../charts/endpoints';
+import { AlertSeverity, IMonitored, IMonitoringContribution, PanelType } from '../../charts/endpoints';
 import { MonitoringMode } from '../../charts/monitoring/monitoring-mode';
 import { MonitoringStack, MonitoringStackProps } from '../../charts/monitoring/monitoring-stack';
 
@@ -16,7 +16,7 @@ type Manifest = {
 /** A component the way the real constructs present themselves to the stack. */
 function component(chart: Chart, name: string, port: number): IMonitored & { connections: Connections } {
   const podSelectorLabels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': `memo-${name}` };
-  const monitoring: MonitoringContribution = {
+  const monitoring: IMonitoringContribution = {
     component: name,
     podSelectorLabels,
     namespace: 'memo',
@@ -27,22 +27,23 @@ function component(chart: Chart, name: string, port: number): IMonitored & { con
         alert: `${name}Down`,
         expr: `${series.series('up')} == 0`,
         for: '5m',
-        labels: { severity: 'critical' },
-        annotations: { summary: `${name} down`, description: `${name} is not scraped.` },
+        severity: AlertSeverity.CRITICAL,
+        summary: `${name} down`,
+        description: `${name} is not scraped.`,
       },
     ],
     dashboardTitle: `Memo ${name}`,
     dashboardPanels: (series) => [
-      { title: 'Up', type: 'stat', targets: [{ expr: series.series('up') }] },
+      { title: 'Up', type: PanelType.STAT, targets: [{ expr: series.series('up') }] },
       {
         title: 'Rate',
-        type: 'timeseries',
+        type: PanelType.TIMESERIES,
         unit: 'reqps',
         targets: [{ expr: `rate(${series.series('x')}[5m])`, legendFormat: '{{pod}}' }],
       },
       {
         title: 'Third',
-        type: 'gauge',
+        type: PanelType.GAUGE,
         targets: [{ expr: series.series('y') }, { expr: series.series('z') }],
       },
     ],

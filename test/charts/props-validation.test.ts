@@ -3,10 +3,10 @@ import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import {
-  CacheEndpoint,
-  DatabaseEndpoint,
-  EventsEndpoint,
-  MonitoringContribution,
+  ICacheEndpoint,
+  IDatabaseEndpoint,
+  IEventsEndpoint,
+  IMonitoringContribution,
 } from '../../charts/endpoints';
 import { KafkaCluster, KafkaClusterProps } from '../../charts/kafka/kafka-cluster';
 import { KafkaTopicOptions } from '../../charts/kafka/topic';
@@ -95,14 +95,14 @@ const MEMO_API_DATABASE = {
   passwordSecret: 'validated',
   migrationUsername: 'validated',
   migrationPasswordSecret: 'validated',
-} as const satisfies Record<keyof DatabaseEndpoint, Verdict>;
+} as const satisfies Record<keyof IDatabaseEndpoint, Verdict>;
 const MEMO_API_CACHE = {
   host: 'validated',
   namespace: 'validated',
   port: 'validated',
   podSelectorLabels: SELECTOR,
   passwordSecret: 'validated',
-} as const satisfies Record<keyof CacheEndpoint, Verdict>;
+} as const satisfies Record<keyof ICacheEndpoint, Verdict>;
 const MEMO_API_EVENTS = {
   host: 'validated',
   namespace: 'validated',
@@ -110,7 +110,7 @@ const MEMO_API_EVENTS = {
   podSelectorLabels: SELECTOR,
   bootstrapServers: 'validated',
   declaredTopics: 'checked at synth: kafkaTopic must be one of them (the MemoApi kafkaTopic tests below)',
-} as const satisfies Record<keyof EventsEndpoint, Verdict>;
+} as const satisfies Record<keyof IEventsEndpoint, Verdict>;
 
 const MARIADB_PROPS = {
   name: 'validated',
@@ -205,7 +205,7 @@ const MONITORED_CONTRIBUTION = {
   alertRules: RULES_AND_PANELS,
   dashboardTitle: 'no check: free text (a Grafana title)',
   dashboardPanels: RULES_AND_PANELS,
-} as const satisfies Record<keyof MonitoringContribution, Verdict>;
+} as const satisfies Record<keyof IMonitoringContribution, Verdict>;
 
 const GUARD_RAILS_OPTIONS = {
   resourceQuota: BOOLEAN,
@@ -332,7 +332,7 @@ const preset = (memoryLimitMiB: number) =>
   ResourcePreset.custom({ cpuMillis: 10, memoryMiB: memoryLimitMiB, memoryLimitMiB });
 const lookAlike = { name: 'small', cpuMillis: 100, memoryMiB: 128, memoryLimitMiB: 256 };
 
-const database: DatabaseEndpoint = {
+const database: IDatabaseEndpoint = {
   host: 'memo-mariadb',
   namespace: 'memo',
   port: 3306,
@@ -343,22 +343,23 @@ const database: DatabaseEndpoint = {
   migrationUsername: 'memo_migrator',
   migrationPasswordSecret: { secretName: 'memo-mariadb-credentials', key: 'migration-password' },
 };
-const cache: CacheEndpoint = {
+const cache: ICacheEndpoint = {
   host: 'memo-redis',
   namespace: 'memo',
   port: 6379,
   podSelectorLabels: { app: 'cache' },
   passwordSecret: { secretName: 'memo-redis-credentials', key: 'password' },
 };
-const events: EventsEndpoint = {
+const events: IEventsEndpoint = {
   host: 'memo-kafka-bootstrap',
   namespace: 'memo',
   port: 9092,
   podSelectorLabels: { app: 'kafka' },
   bootstrapServers: 'memo-kafka-bootstrap.memo.svc:9092',
+  declaredTopics: () => undefined,
 };
 
-const contribution: MonitoringContribution = {
+const contribution: IMonitoringContribution = {
   component: 'redis',
   podSelectorLabels: { 'app.kubernetes.io/name': 'redis' },
   namespace: 'memo',
@@ -775,7 +776,7 @@ const SUBJECTS: readonly Subject[] = [
     base: contribution,
     build: (monitoring) =>
       new MonitoringStack(chart(), 'monitoring').monitor({
-        monitoring: monitoring as MonitoringContribution,
+        monitoring: monitoring as IMonitoringContribution,
       }),
     rows: [
       { prop: 'component', bad: 'Redis', good: 'r'.repeat(40) },

@@ -1,4 +1,5 @@
 import { Chart, Testing } from 'cdk8s';
+import { EvictionPolicy } from '../../charts/redis/eviction-policy';
 import { RedisCache, RedisCacheProps } from '../../charts/redis/redis-cache';
 import { DEFAULT_DISABLED_COMMANDS } from '../../charts/redis/redis-conf';
 import { ResourcePreset } from '../../charts/resources';
@@ -202,7 +203,11 @@ describe('RedisCache errors', () => {
       { maxMemoryMiB: 128 },
       /maxMemoryMiB must be an integer between 1 and 127, got 128/,
     ],
-    ['an unknown policy', { maxMemoryPolicy: 'lru' }, /maxMemoryPolicy must be one of .*got 'lru'/],
+    [
+      'an unknown policy',
+      { maxMemoryPolicy: 'lru' as EvictionPolicy },
+      /maxMemoryPolicy must be one of .*got 'lru'/,
+    ],
     ['zero storage', { appendOnly: true, storageGiB: 0 }, /storageGiB must be an integer >= 1, got 0/],
     [
       'a volume size without appendOnly (it would size nothing)',

@@ -3,7 +3,12 @@ import { Testing } from 'cdk8s';
 import * as config from '../../app/src/config';
 import { Entry, sourceOf, Variable, VariableName, VARIABLES } from '../../app/src/config/contract';
 import { ListEntry, Shape } from '../../app/src/config/kinds';
-import { CacheEndpoint, DatabaseEndpoint, EventsEndpoint } from '../../charts/endpoints';
+import {
+  ICacheEndpoint,
+  IDatabaseEndpoint,
+  IEventsEndpoint,
+  SecretKeyReference,
+} from '../../charts/endpoints';
 import { MemoApi, MemoApiProps } from '../../charts/api/memo-api';
 import { loadersCalledBy, variablesReadBy } from './config-reads';
 
@@ -121,7 +126,7 @@ function probesOf(shape: Shape, required: boolean): Probe[] {
   }
 }
 
-const database: DatabaseEndpoint = {
+const database: IDatabaseEndpoint = {
   host: 'memo-mariadb',
   namespace: 'memo',
   port: 3306,
@@ -132,19 +137,20 @@ const database: DatabaseEndpoint = {
   migrationUsername: 'memo_migrator',
   migrationPasswordSecret: { secretName: 'memo-mariadb-credentials', key: 'migration-password' },
 };
-const cache: CacheEndpoint = {
+const cache: ICacheEndpoint = {
   host: 'memo-redis',
   namespace: 'memo',
   port: 6379,
   podSelectorLabels: { app: 'cache' },
   passwordSecret: { secretName: 'memo-redis-credentials', key: 'password' },
 };
-const events: EventsEndpoint = {
+const events: IEventsEndpoint = {
   host: 'memo-kafka-bootstrap',
   namespace: 'memo',
   port: 9092,
   podSelectorLabels: { app: 'kafka' },
   bootstrapServers: 'memo-kafka-bootstrap.memo.svc:9092',
+  declaredTopics: () => undefined,
 };
 type Props = Record<string, unknown>;
 
@@ -174,19 +180,21 @@ function build(props: Props): MemoApi | Error {
   }
 }
 
-type Environment = MemoApi['environment'];
-
 /** The environment as the kubelet gives it: Secret references filled with test values. */
-const filled = (environment: Environment): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(environment).map(([name, value]) => [
-      name,
-      typeof value === 'string' ? value : `test-${value.secretName}-${value.key}`,
-    ]),
-  );
+const filled = (
+  environment: Record<string, string>,
+  secrets: Record<string, SecretKeyReference>,
+): Record<string, string> => ({
+  ...environment,
+  ...Object.fromEntries(
+    Object.entries(secrets).map(([name, ref]) => [name, `test-${ref.secretName}-${ref.key}`]),
+  ),
+});
 
 function environmentOf(api: MemoApi, entry: Entry): Record<string, string> {
-  return filled(entry === 'service' ? api.environment : api.migrationEnvironment);
+  return entry === 'service'
+    ? filled(api.environment, api.secretEnvironment)
+    : filled(api.migrationEnvironment, api.migrationSecretEnvironment);
 }
 
 /** Runs the loaders the entry runs at start; the first refusal, or undefined when it would start. */

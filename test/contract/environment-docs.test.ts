@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
 import { Variable, VariableName, VARIABLES } from '../../app/src/config/contract';
+import { LogLevel } from '../../charts/api/log-level';
 import { environmentTableRows } from './environment-table';
 
 /*
@@ -47,8 +48,18 @@ function memoApiPropDocs(): Map<string, PropDoc> {
   return docs;
 }
 
+/** Props typed with an enum write their default as its member: `LogLevel.INFO`, not `"info"`. */
+const ENUM_PROPS: Record<string, { readonly name: string; readonly members: object }> = {
+  logLevel: { name: 'LogLevel', members: LogLevel },
+};
+
 /** How a props doc writes a default value: `300`, `"info"`, `false`; an empty list is a behaviour. */
-function documented(value: unknown): string {
+function documented(prop: string, value: unknown): string {
+  const enumType = ENUM_PROPS[prop];
+  if (enumType !== undefined) {
+    const member = Object.entries(enumType.members).find(([, v]) => v === value);
+    return `${enumType.name}.${member?.[0] ?? `<no member for ${JSON.stringify(value)}>`}`;
+  }
   if (Array.isArray(value)) return value.length === 0 ? '- none' : JSON.stringify(value);
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
@@ -72,7 +83,7 @@ describe('the environment contract, documented', () => {
       if ('value' in d) {
         // A behaviour default may go on after a colon ("- none: no CORS headers").
         const tag = doc?.defaultTag?.replace(/:.*$/s, '');
-        expect({ prop, default: tag }).toEqual({ prop, default: documented(d.value) });
+        expect({ prop, default: tag }).toEqual({ prop, default: documented(prop, d.value) });
       }
     },
   );
