@@ -18,6 +18,7 @@ export * from './monitoring/grafana-dashboard';
 export * from './monitoring/monitoring-mode';
 export * from './monitoring/monitoring-stack';
 export * from './namespace-guard-rails';
+export type { NamespaceFootprint, PodFootprint, WorkloadPeak } from './common/workload-footprint';
 export * from './plus-peer';
 export * from './pod-security';
 export * from './profiles';

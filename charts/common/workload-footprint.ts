@@ -39,7 +39,7 @@ export interface WorkloadPeak {
 
 /** The peak of every workload of a namespace at once, and the claims and Services it holds. */
 export interface NamespaceFootprint {
-  readonly workloads: readonly WorkloadPeak[];
+  readonly workloads: WorkloadPeak[];
   readonly pods: number;
   readonly cpuMillis: number;
   readonly memoryBytes: number;
@@ -53,9 +53,9 @@ export interface NamespaceFootprint {
   /** The largest memory limit of any one container (init containers included). */
   readonly largestContainerMemoryLimitBytes: number;
   /** Containers that leave out a value a quota on requests.cpu, requests.memory or limits.memory needs (no defaults given). */
-  readonly missingResources: readonly string[];
+  readonly missingResources: string[];
   /** Workloads whose pod count the manifests cannot tell (a DaemonSet runs one pod per node). */
-  readonly unsized: readonly string[];
+  readonly unsized: string[];
 }
 
 export const MIB = 1024 * 1024;
