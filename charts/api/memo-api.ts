@@ -1,19 +1,8 @@
 import * as plus from 'cdk8s-plus-27';
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
+import { defaultOf, SecretName, Settings } from '../../app/src/config/contract';
 import {
-  defaultOf,
-  Entry,
-  SecretName,
-  SettingName,
-  Settings,
-  sourceOf,
-  VARIABLES,
-  write,
-} from '../../app/src/config/contract';
-import {
-  Container,
-  EnvVar,
   IntOrString,
   KubeConfigMap,
   KubeDeployment,
@@ -33,7 +22,6 @@ import {
 } from '../common/prop-checks';
 import {
   configHash,
-  containerResources,
   emptyDir,
   podDisruptionBudget,
   scrapeAnnotations,
@@ -41,8 +29,18 @@ import {
 } from '../common/pod-parts';
 import { AllowClientOptions, PlusPeer } from '../plus-peer';
 import { Connections, INetworkPeer, NetworkPeer } from '../connections';
+import { ApiEnvironment } from './environment';
+import { apiIngress } from './ingress';
 import { LogLevel } from './log-level';
 import { alertRules, dashboardPanels } from './monitoring';
+import {
+  apiContainers,
+  CONTAINER_PORT,
+  IMAGE_USER,
+  METRICS_PATH,
+  METRICS_PORT,
+  SERVICE_PORT,
+} from './pod-spec';
 import { PUBLIC_INTERNET, validateAuth } from './sign-in';
 import {
   ICacheEndpoint,
@@ -54,7 +52,7 @@ import {
   SecretKeyReference,
 } from '../endpoints';
 import { ComponentIdentity, recommendedLabels, selectorLabels } from '../labels';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../pod-security';
+import { restrictedPodSecurityContext } from '../pod-security';
 import { ResourcePreset } from '../resources';
 
 /** HorizontalPodAutoscaler bounds and targets for the API. */
@@ -282,13 +280,6 @@ const OWNER = 'MemoApi';
 const DEFAULT_IMAGE = 'memo-api:0.1.0';
 /** Connections of the database the API leaves to others (exporter, probes, backup, admin). */
 const DB_RESERVED_CONNECTIONS = 10;
-const CONTAINER_PORT = 3000;
-const SERVICE_PORT = 80;
-/** Metrics have a port of their own: a NetworkPolicy opens ports, not paths, to Prometheus alone. */
-const METRICS_PORT = 9464;
-const METRICS_PATH = '/metrics';
-/** The node image's `node` user. */
-const IMAGE_USER = { uid: 1000, gid: 1000 };
 
 /**
  * The memo service: a Deployment that runs its knex migrations in an init container, a Service,
@@ -435,14 +426,12 @@ export class MemoApi extends PlusPeer implements IMonitored {
       // the migration account, and migrations never see Redis or Kafka.
       DB_MIGRATION_USER: database.migrationUsername,
     };
-    const configData = Object.fromEntries(
-      (Object.keys(settings) as SettingName[]).map((name) => [name, settingText(name, settings[name])]),
-    );
     const secrets: Readonly<Record<SecretName, SecretKeyReference>> = {
       DB_PASSWORD: database.passwordSecret,
       REDIS_PASSWORD: cache.passwordSecret,
       DB_MIGRATION_PASSWORD: database.migrationPasswordSecret,
     };
+    const environment = new ApiEnvironment(settings, secrets);
     // Checked at synth, not here: the topic may be added to the cluster after this construct.
     this.node.addValidation({
       validate: () => {
@@ -505,78 +494,26 @@ export class MemoApi extends PlusPeer implements IMonitored {
     this.podSelectorLabels = selectorLabels(identity);
     const metadata = (name: string) => ({ name, namespace: this.namespace, labels });
 
-    // Each container gets what its entry reads: migrations only talk to the database, as the
-    // schema owner, so the API's account, Redis and Kafka credentials stay out of that container.
-    const settingsOf = (entry: Entry): SettingName[] =>
-      (Object.keys(settings) as SettingName[]).filter((name) => VARIABLES[name].readBy.includes(entry));
-    const secretsOf = (entry: Entry): SecretName[] =>
-      (Object.keys(secrets) as SecretName[]).filter((name) => VARIABLES[name].readBy.includes(entry));
-    const environmentOf = (entry: Entry) =>
-      Object.fromEntries(settingsOf(entry).map((name) => [name, configData[name]]));
-    const secretEnvironmentOf = (entry: Entry) =>
-      Object.fromEntries(secretsOf(entry).map((name) => [name, secrets[name]]));
-    this.environment = environmentOf('service');
-    this.secretEnvironment = secretEnvironmentOf('service');
-    this.migrationEnvironment = environmentOf('migrations');
-    this.migrationSecretEnvironment = secretEnvironmentOf('migrations');
+    this.environment = environment.values('service');
+    this.secretEnvironment = environment.secretRefs('service');
+    this.migrationEnvironment = environment.values('migrations');
+    this.migrationSecretEnvironment = environment.secretRefs('migrations');
 
     const configMapName = `${this.name}-config`;
     this.configMap = new KubeConfigMap(this, 'config', {
       metadata: metadata(configMapName),
-      data: configData,
+      data: environment.configData,
     });
-    const containerEnv = (entry: Entry): EnvVar[] => [
-      ...settingsOf(entry).map((name) => ({
-        name,
-        valueFrom: { configMapKeyRef: { name: configMapName, key: name } },
-      })),
-      ...secretsOf(entry).map((name) => ({
-        name,
-        valueFrom: { secretKeyRef: { name: secrets[name].secretName, key: secrets[name].key } },
-      })),
-    ];
-    const appEnv = containerEnv('service');
-    const migrateEnv = containerEnv('migrations');
+    const appEnv = environment.containerEnv('service', configMapName);
+    const migrateEnv = environment.containerEnv('migrations', configMapName);
 
-    const resources = containerResources(this.resources);
-    const securityContext = restrictedContainerSecurityContext({ readOnlyRootFilesystem: true });
-    const tmpMount = [{ name: 'tmp', mountPath: '/tmp' }];
-    const migrate: Container = {
-      name: 'migrate',
+    const { migrate, api } = apiContainers({
       image: this.image,
-      imagePullPolicy: 'IfNotPresent',
-      // knex takes a lock table row first, so replicas starting together run the migrations once.
-      command: ['node', 'dist/migrate.js'],
-      env: migrateEnv,
-      resources,
-      securityContext,
-      volumeMounts: tmpMount,
-    };
-    const api: Container = {
-      name: 'api',
-      image: this.image,
-      imagePullPolicy: 'IfNotPresent',
-      ports: [
-        { name: 'http', containerPort: CONTAINER_PORT, protocol: 'TCP' },
-        { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
-      ],
+      resources: this.resources,
       env: appEnv,
-      resources,
-      securityContext,
-      volumeMounts: tmpMount,
-      // Startup covers the first connection to MariaDB; liveness never depends on a backing service.
-      startupProbe: httpProbe('/health/live', { periodSeconds: 2, failureThreshold: 30, timeoutSeconds: 2 }),
-      livenessProbe: httpProbe('/health/live', { periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 2 }),
-      readinessProbe: httpProbe('/health/ready', {
-        periodSeconds: 5,
-        failureThreshold: 2,
-        timeoutSeconds: 2,
-      }),
-      lifecycle:
-        preStopDelaySeconds > 0
-          ? { preStop: { exec: { command: ['sleep', String(preStopDelaySeconds)] } } }
-          : undefined,
-    };
+      migrationEnv: migrateEnv,
+      preStopDelaySeconds,
+    });
 
     this.deployment = new KubeDeployment(this, 'deployment', {
       metadata: metadata(this.name),
@@ -595,7 +532,7 @@ export class MemoApi extends PlusPeer implements IMonitored {
             annotations: {
               ...scrapeAnnotations(METRICS_PORT, METRICS_PATH),
               // env is read at start only, so a settings change must roll the pods.
-              'checksum/config': configHash(JSON.stringify(configData)),
+              'checksum/config': configHash(JSON.stringify(environment.configData)),
             },
           },
           spec: {
@@ -634,36 +571,14 @@ export class MemoApi extends PlusPeer implements IMonitored {
     });
     this.host = this.name;
 
-    const backend = { service: { name: this.name, port: { name: 'http' } } };
-    const tlsSecretName = props.tlsSecretName ?? `${this.name}-tls`;
-    this.ingress = new KubeIngress(this, 'ingress', {
-      metadata: {
-        ...metadata(this.name),
-        annotations: props.clusterIssuer
-          ? { 'cert-manager.io/cluster-issuer': props.clusterIssuer }
-          : undefined,
-      },
-      spec: {
-        ingressClassName: props.ingressClassName,
-        tls:
-          props.clusterIssuer && props.host
-            ? [{ hosts: [props.host], secretName: tlsSecretName }]
-            : undefined,
-        rules: [
-          {
-            host: props.host,
-            // /metrics is absent: it is served on the metrics port, which only Prometheus reaches.
-            http: {
-              paths: [
-                { path: '/api', pathType: 'Prefix', backend },
-                { path: '/health', pathType: 'Prefix', backend },
-                { path: '/docs', pathType: 'Prefix', backend },
-                { path: '/openapi.json', pathType: 'Exact', backend },
-              ],
-            },
-          },
-        ],
-      },
+    this.ingress = apiIngress(this, 'ingress', {
+      name: this.name,
+      namespace: this.namespace,
+      labels,
+      ingressClassName: props.ingressClassName,
+      host: props.host,
+      clusterIssuer: props.clusterIssuer,
+      tlsSecretName: props.tlsSecretName ?? `${this.name}-tls`,
     });
 
     if (autoscaling) {
@@ -743,13 +658,6 @@ export class MemoApi extends PlusPeer implements IMonitored {
   }
 }
 
-function httpProbe(
-  path: string,
-  timing: { periodSeconds: number; failureThreshold: number; timeoutSeconds: number },
-): Container['livenessProbe'] {
-  return { httpGet: { path, port: IntOrString.fromString('http') }, ...timing };
-}
-
 function utilization(name: 'cpu' | 'memory', averageUtilization: number) {
   return { type: 'Resource', resource: { name, target: { type: 'Utilization', averageUtilization } } };
 }
@@ -767,19 +675,6 @@ function validateName(prop: string, value: string): void {
   if (!/^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$/.test(value)) {
     throw new Error(`MemoApi: ${prop} must be a DNS label of at most 50 characters, got "${value}"`);
   }
-}
-
-/**
- * The ConfigMap text of a setting; a value the service would refuse, or read as another value,
- * stops synthesis here, naming the prop, the variable and what the service accepts.
- */
-function settingText(name: SettingName, value: unknown): string {
-  const written = write(name, value);
-  if (written.ok) return written.text;
-  const readAs = written.readAs === undefined ? '' : `, which the service reads as ${written.readAs}`;
-  throw new Error(
-    `MemoApi: ${sourceOf(name)} (${name}) must be ${written.expected}, got ${written.got}${readAs}`,
-  );
 }
 
 function positiveInteger(prop: string, value: number): void {
