@@ -12,37 +12,43 @@ import { canConnect, podNamed, PodRef } from './network-reach';
  * Redis and Kafka in namespace `platform`), referenced with the `fromExisting...()` statics that
  * every jsii language has, and a peer named with `NetworkPeer.fromLabels`.
  */
+/** The platform team's services, as this chart references them; `topics` is what its Kafka declares. */
+function platformServices(topics: string[]) {
+  const labels = (name: string): Record<string, string> => ({ 'app.kubernetes.io/name': name });
+  return {
+    database: MariaDbStatefulSet.fromExistingDatabase({
+      host: 'orders-db',
+      namespace: 'platform',
+      port: 3306,
+      podSelectorLabels: labels('orders-db'),
+      databaseName: 'orders',
+      username: 'orders_app',
+      passwordSecret: { secretName: 'orders-db', key: 'app-password' },
+      migrationUsername: 'orders_owner',
+      migrationPasswordSecret: { secretName: 'orders-db', key: 'owner-password' },
+    }),
+    cache: RedisCache.fromExistingCache({
+      host: 'cache',
+      namespace: 'platform',
+      port: 6379,
+      podSelectorLabels: labels('cache'),
+      passwordSecret: { secretName: 'cache', key: 'password' },
+    }),
+    events: KafkaCluster.fromExistingCluster({
+      host: 'kafka',
+      namespace: 'platform',
+      port: 9092,
+      podSelectorLabels: labels('kafka'),
+      bootstrapServers: 'kafka.platform.svc:9092',
+      declaredTopics: topics,
+    }),
+  };
+}
+
 function build(): { api: MemoApi; manifests: any[] } {
   const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop', disableResourceNameHashes: true });
   Connections.defaultDeny(chart, 'deny', 'shop');
-  const platform = (name: string): Record<string, string> => ({ 'app.kubernetes.io/name': name });
-  const database = MariaDbStatefulSet.fromExistingDatabase({
-    host: 'orders-db',
-    namespace: 'platform',
-    port: 3306,
-    podSelectorLabels: platform('orders-db'),
-    databaseName: 'orders',
-    username: 'orders_app',
-    passwordSecret: { secretName: 'orders-db', key: 'app-password' },
-    migrationUsername: 'orders_owner',
-    migrationPasswordSecret: { secretName: 'orders-db', key: 'owner-password' },
-  });
-  const cache = RedisCache.fromExistingCache({
-    host: 'cache',
-    namespace: 'platform',
-    port: 6379,
-    podSelectorLabels: platform('cache'),
-    passwordSecret: { secretName: 'cache', key: 'password' },
-  });
-  const events = KafkaCluster.fromExistingCluster({
-    host: 'kafka',
-    namespace: 'platform',
-    port: 9092,
-    podSelectorLabels: platform('kafka'),
-    bootstrapServers: 'kafka.platform.svc:9092',
-    declaredTopics: ['memo_events'],
-  });
-  const api = new MemoApi(chart, 'api', { database, cache, events, allowAnonymousWrites: true });
+  const api = new MemoApi(chart, 'api', { ...platformServices(['memo_events']), allowAnonymousWrites: true });
   api.allowHttpFrom(NetworkPeer.fromLabels('shop', { 'app.kubernetes.io/name': 'storefront' }));
   return { api, manifests: Testing.synth(chart) };
 }
@@ -99,33 +105,7 @@ describe('MemoApi wired to services made elsewhere', () => {
 
   test('when the events cluster declares its topics, then a topic it lacks is refused at synth', () => {
     const chart = new Chart(Testing.app(), 'shop', { namespace: 'shop' });
-    const events = KafkaCluster.fromExistingCluster({
-      host: 'kafka',
-      namespace: 'shop',
-      port: 9092,
-      podSelectorLabels: { app: 'kafka' },
-      bootstrapServers: 'kafka:9092',
-      declaredTopics: ['orders'],
-    });
-    const database = MariaDbStatefulSet.fromExistingDatabase({
-      host: 'db',
-      namespace: 'shop',
-      port: 3306,
-      podSelectorLabels: { app: 'db' },
-      databaseName: 'memos',
-      username: 'memo',
-      passwordSecret: { secretName: 'db', key: 'password' },
-      migrationUsername: 'owner',
-      migrationPasswordSecret: { secretName: 'db', key: 'owner' },
-    });
-    const cache = RedisCache.fromExistingCache({
-      host: 'cache',
-      namespace: 'shop',
-      port: 6379,
-      podSelectorLabels: { app: 'cache' },
-      passwordSecret: { secretName: 'cache', key: 'password' },
-    });
-    new MemoApi(chart, 'api', { database, cache, events, allowAnonymousWrites: true });
+    new MemoApi(chart, 'api', { ...platformServices(['orders']), allowAnonymousWrites: true });
     expect(() => Testing.synth(chart)).toThrow(/kafkaTopic must be a topic the events cluster declares/);
   });
 });

@@ -1,4 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON */
+import { selectorMatches } from '../../validation/model';
+
 /**
  * Kubernetes NetworkPolicy semantics over synthesized manifests, for tests that ask "may this
  * pod open that port on that pod?". No cluster here enforces policies (the simulated nodes run
@@ -13,7 +15,6 @@
  * `ipBlock` peers never match a pod here: which pod addresses a CIDR covers depends on the
  * cluster, and our policies use ipBlock only for addresses outside it.
  */
-
 export interface ContainerPort {
   readonly containerPort: number;
   readonly name?: string;
@@ -36,35 +37,9 @@ export interface Verdict {
   readonly ingress: string;
 }
 
-interface LabelSelector {
-  readonly matchLabels?: Record<string, string>;
-  readonly matchExpressions?: readonly { key: string; operator: string; values?: string[] }[];
-}
-
-export function matchesSelector(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (labels[key] !== value) return false;
-  }
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
-    switch (e.operator) {
-      case 'In':
-        if (!has || !(e.values ?? []).includes(labels[e.key])) return false;
-        break;
-      case 'NotIn':
-        if (has && (e.values ?? []).includes(labels[e.key])) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        throw new Error(`unknown label selector operator ${e.operator}`);
-    }
-  }
-  return true;
+/** A LabelSelector against labels, by the validator's own evaluator (one place for the rules). */
+export function matchesSelector(selector: unknown, labels: Readonly<Record<string, string>>): boolean {
+  return selectorMatches(selector, { ...labels });
 }
 
 /** The pods every workload in `manifests` makes (one per template; replicas look alike to policies). */
