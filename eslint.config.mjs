@@ -11,6 +11,8 @@ export default tseslint.config(
       'app/dist/**',
       '.services/**',
       '.cdk8s.out/**',
+      '.package/**',
+      'artifacts/**',
       '**/*.js',
       '**/*.mjs',
     ],

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { buildJsiiProject, JsiiProject, JsiiResult, runJsii } from './jsii-project';
+import { buildJsiiProject, JsiiProject, JsiiResult, runJsii } from '../../packaging/jsii-project';
 
 /*
  * The public API compiles with jsii, the compiler that publishes cdk8s construct libraries to
