@@ -18,15 +18,20 @@ export const PACKED_TARGETS = ['js', 'python'];
 /** Written last: its digest says which sources the artifacts beside it were built from. */
 export const DIGEST_FILE = path.join(ARTIFACTS_DIR, 'inputs.sha256');
 
-export function buildArtifacts(): void {
+/** The staging package, written anew from the sources and compiled: lib/ and the .jsii assembly. */
+export function compileStagingPackage(): void {
   fs.rmSync(STAGING_DIR, { recursive: true, force: true });
-  fs.rmSync(ARTIFACTS_DIR, { recursive: true, force: true });
-  const digest = inputsDigest();
   buildJsiiProject(STAGING_DIR);
   const compiled = runJsii(STAGING_DIR);
   if (compiled.status !== 0 || compiled.errors.length > 0) {
     throw new Error(`jsii failed (exit ${compiled.status}):\n${compiled.output}`);
   }
+}
+
+export function buildArtifacts(): void {
+  fs.rmSync(ARTIFACTS_DIR, { recursive: true, force: true });
+  const digest = inputsDigest();
+  compileStagingPackage();
   const pacmak = spawnSync(
     path.join(ROOT, 'node_modules', '.bin', 'jsii-pacmak'),
     [STAGING_DIR, '--outdir', ARTIFACTS_DIR, '--targets', ...PACKED_TARGETS, '--no-fingerprint'],

@@ -23,13 +23,25 @@ export interface JsiiProject {
   readonly bundledDependencies: Record<string, string>;
 }
 
+/** The part of a jsii assembly's type the tests read. */
+export interface AssemblyType {
+  readonly kind: string;
+  /** A struct (data only), as opposed to a behaviour interface. */
+  readonly datatype?: boolean;
+  readonly properties?: ReadonlyArray<{
+    readonly name: string;
+    readonly optional?: boolean;
+    readonly docs?: { readonly default?: string };
+  }>;
+}
+
 export interface JsiiResult {
   readonly status: number | null;
   /** Every diagnostic of category error, one line each, without colours. */
   readonly errors: string[];
   readonly output: string;
   /** The assembly, when jsii wrote one. */
-  readonly assembly?: { readonly types: Record<string, { readonly kind: string }> };
+  readonly assembly?: { readonly types: Record<string, AssemblyType> };
 }
 
 const COPIED_FOLDERS = ['charts', 'imports'];
