@@ -11,6 +11,11 @@ export default tseslint.config(
       'app/dist/**',
       '.services/**',
       '.cdk8s.out/**',
+      '.package/**',
+      'artifacts/**',
+      // Compiled by their own strict tsconfig against the packed library (test/packaging/).
+      'examples/**',
+      'test/packaging/fixtures/**',
       '**/*.js',
       '**/*.mjs',
     ],

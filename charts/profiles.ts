@@ -297,3 +297,20 @@ export function validateProfile(profile: Profile): void {
 
 /** Every profile main.ts synthesizes, in output order. */
 export const PROFILES: readonly Profile[] = [KIND, K3D, CLOUD];
+
+/**
+ * The built-in profiles for every language: jsii publishes classes, not exported constants, so
+ * Python, Java and Go reach `KIND` as `Profiles.KIND`. The same objects as the constants above.
+ */
+export class Profiles {
+  /** A kind cluster: storage class `standard`, ingress-nginx, generated local secrets. */
+  public static readonly KIND: Profile = KIND;
+  /** A k3d cluster: storage class `local-path`, k3s's bundled Traefik, generated local secrets. */
+  public static readonly K3D: Profile = K3D;
+  /** A cloud cluster: replicated and spread across zones, TLS, sign-in, Secrets that exist in the cluster. */
+  public static readonly CLOUD: Profile = CLOUD;
+  /** Every built-in profile, in the order main.ts synthesizes them. */
+  public static readonly ALL: Profile[] = [...PROFILES];
+
+  private constructor() {}
+}

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { importGraph, NODE_BUILTINS, ROOT } from './import-graph';
+import { importGraph, NODE_BUILTINS, ROOT } from '../../packaging/import-graph';
 
 /*
  * The construct library validates against the service's own environment contract

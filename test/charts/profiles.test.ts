@@ -1,6 +1,6 @@
 import { App, Testing } from 'cdk8s';
 import { MemoStack } from '../../charts/memo-stack';
-import { CLOUD, K3D, KIND, Profile, PROFILES } from '../../charts/profiles';
+import { CLOUD, K3D, KIND, Profile, Profiles, PROFILES } from '../../charts/profiles';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON */
 type Manifest = {
@@ -334,4 +334,13 @@ test('when a profile is synthesized twice, then the YAML is identical', () => {
     new MemoStack(b, 'memo', { profile });
     expect(a.synthYaml()).toBe(b.synthYaml());
   }
+});
+
+describe('Profiles', () => {
+  test('when a language without exported constants (Python, Java, Go) asks for a profile, then Profiles holds the same objects', () => {
+    expect(Profiles.KIND).toBe(KIND);
+    expect(Profiles.K3D).toBe(K3D);
+    expect(Profiles.CLOUD).toBe(CLOUD);
+    expect(Profiles.ALL).toEqual([...PROFILES]);
+  });
 });

@@ -4,7 +4,7 @@ import * as path from 'path';
 import * as ts from 'typescript';
 
 /** The repository root. */
-export const ROOT = path.join(__dirname, '..', '..');
+export const ROOT = path.join(__dirname, '..');
 export const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 function resolveRelative(from: string, specifier: string): string {

@@ -2,12 +2,14 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { importGraph, NODE_BUILTINS, ROOT } from './import-graph';
+import { publishedManifest, PACKAGE_FILES_IGNORED } from './manifest';
+import { versionOf } from './repo-manifest';
 
 /*
  * The construct library as the jsii compiler sees it: a package of charts/ and imports/, plus
  * the files of app/ the library reaches (the service's environment contract), with the jsii
  * libraries it imports as peer dependencies and any other package bundled. Built from the
- * current sources, so the check never lags behind them.
+ * current sources, so neither the jsii test nor `npm run package` ever lags behind them.
  */
 
 /** What went into the scratch package, for the report and for the next step (packaging). */
@@ -21,13 +23,25 @@ export interface JsiiProject {
   readonly bundledDependencies: Record<string, string>;
 }
 
+/** The part of a jsii assembly's type the tests read. */
+export interface AssemblyType {
+  readonly kind: string;
+  /** A struct (data only), as opposed to a behaviour interface. */
+  readonly datatype?: boolean;
+  readonly properties?: ReadonlyArray<{
+    readonly name: string;
+    readonly optional?: boolean;
+    readonly docs?: { readonly default?: string };
+  }>;
+}
+
 export interface JsiiResult {
   readonly status: number | null;
   /** Every diagnostic of category error, one line each, without colours. */
   readonly errors: string[];
   readonly output: string;
   /** The assembly, when jsii wrote one. */
-  readonly assembly?: { readonly types: Record<string, { readonly kind: string }> };
+  readonly assembly?: { readonly types: Record<string, AssemblyType> };
 }
 
 const COPIED_FOLDERS = ['charts', 'imports'];
@@ -45,20 +59,13 @@ function packageOf(specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
-function versionOf(name: string): string {
-  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
-    dependencies?: Record<string, string>;
-    devDependencies?: Record<string, string>;
-  };
-  const version = manifest.dependencies?.[name] ?? manifest.devDependencies?.[name];
-  if (version === undefined) {
-    throw new Error(`the library imports '${name}', which package.json does not declare`);
-  }
-  return version;
+/** What the package is made of, read from the current sources. */
+export interface JsiiProjectPlan extends Omit<JsiiProject, 'dir'> {
+  /** Every source file that goes into the package, absolute, sorted. */
+  readonly sourceFiles: string[];
 }
 
-/** Writes the scratch package into `dir` (empty or absent). */
-export function buildJsiiProject(dir: string): JsiiProject {
+export function planJsiiProject(): JsiiProjectPlan {
   const entries = COPIED_FOLDERS.flatMap((folder) => filesUnder(path.join(ROOT, folder)));
   const graph = importGraph(entries);
   const inCopiedFolder = (file: string) =>
@@ -81,7 +88,17 @@ export function buildJsiiProject(dir: string): JsiiProject {
   const bundledDependencies = Object.fromEntries(
     packages.filter((p) => !isJsii(p)).map((p) => [p, versionOf(p)]),
   );
+  return {
+    sourceFiles: [...entries, ...reached.map((f) => path.join(ROOT, f))].sort(),
+    reachedFiles: reached,
+    peerDependencies,
+    bundledDependencies,
+  };
+}
 
+/** Writes the scratch package into `dir` (empty or absent). */
+export function buildJsiiProject(dir: string): JsiiProject {
+  const { reachedFiles: reached, peerDependencies, bundledDependencies } = planJsiiProject();
   fs.mkdirSync(dir, { recursive: true });
   for (const folder of COPIED_FOLDERS) {
     fs.cpSync(path.join(ROOT, folder), path.join(dir, folder), { recursive: true });
@@ -91,26 +108,10 @@ export function buildJsiiProject(dir: string): JsiiProject {
     fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
   }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  const manifest = {
-    name: 'memostack',
-    version: '0.1.0',
-    description: 'cdk8s constructs of the memo service, its backing services and its monitoring',
-    license: 'Apache-2.0',
-    author: { name: 'memostack', organization: true },
-    repository: { type: 'git', url: 'https://example.com/memostack.git' },
-    main: 'lib/charts/index.js',
-    types: 'lib/charts/index.d.ts',
-    dependencies: bundledDependencies,
-    bundledDependencies: Object.keys(bundledDependencies),
-    peerDependencies,
-    devDependencies: {
-      ...peerDependencies,
-      '@types/node': versionOf('@types/node'),
-      jsii: versionOf('jsii'),
-    },
-    jsii: { outdir: 'dist', targets: {}, tsc: { outDir: 'lib', rootDir: '.' }, excludeTypescript: [] },
-  };
+  const manifest = publishedManifest(peerDependencies, bundledDependencies);
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, '.npmignore'), PACKAGE_FILES_IGNORED.join('\n') + '\n');
+  fs.copyFileSync(path.join(ROOT, 'README.md'), path.join(dir, 'README.md'));
   return { dir, reachedFiles: reached, peerDependencies, bundledDependencies };
 }
 
