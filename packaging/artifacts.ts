@@ -13,6 +13,10 @@ export interface Artifacts {
   readonly wheel: string;
   /** Python source distribution. */
   readonly sdist: string;
+  /** Go: the memostack module, for a `replace` directive (no Go module host serves it yet). */
+  readonly goModule: string;
+  /** Go: the cdk8s and cdk8s-plus-27 modules generated beside it, by Go module path. */
+  readonly goDependencies: Record<string, string>;
 }
 
 export function artifactPaths(): Artifacts {
@@ -21,13 +25,19 @@ export function artifactPaths(): Artifacts {
     tarball: path.join(ARTIFACTS_DIR, 'js', `memostack@${version}.jsii.tgz`),
     wheel: path.join(ARTIFACTS_DIR, 'python', `memostack-${version}-py3-none-any.whl`),
     sdist: path.join(ARTIFACTS_DIR, 'python', `memostack-${version}.tar.gz`),
+    goModule: path.join(ARTIFACTS_DIR, 'go', 'memostack'),
+    goDependencies: {
+      'github.com/cdk8s-team/cdk8s-core-go/cdk8s/v2': path.join(ARTIFACTS_DIR, 'go', 'cdk8s'),
+      'github.com/cdk8s-team/cdk8s-plus-go/cdk8splus27/v2': path.join(ARTIFACTS_DIR, 'go', 'cdk8splus27'),
+    },
   };
 }
 
 function isFresh(): boolean {
   if (!fs.existsSync(DIGEST_FILE)) return false;
   if (fs.readFileSync(DIGEST_FILE, 'utf8').trim() !== inputsDigest()) return false;
-  return Object.values(artifactPaths()).every((file) => fs.existsSync(file));
+  const { goDependencies, ...files } = artifactPaths();
+  return [...Object.values(files), ...Object.values(goDependencies)].every((file) => fs.existsSync(file));
 }
 
 /**

@@ -39,7 +39,10 @@ export const PEERS = ['cdk8s', 'cdk8s-plus-27', 'constructs'];
  * would be, and the artifacts of the current sources to install into it (built when stale).
  * Each test file removes its folder with `fs.rmSync` in afterAll.
  */
-export function exampleProject(language: 'typescript' | 'python'): { artifacts: Artifacts; project: string } {
+export function exampleProject(language: 'typescript' | 'python' | 'go'): {
+  artifacts: Artifacts;
+  project: string;
+} {
   const artifacts = freshArtifacts();
   const project = fs.mkdtempSync(path.join(os.tmpdir(), `memostack-${language}-`));
   fs.cpSync(path.join(EXAMPLES, language), project, { recursive: true });
