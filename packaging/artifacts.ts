@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { buildArtifacts, DIGEST_FILE } from './build';
 import { inputsDigest } from './inputs';
+import { JAVA_LAYOUT } from './java';
 import { ARTIFACTS_DIR } from './layout';
 import { libraryVersion } from './repo-manifest';
 
@@ -17,6 +18,9 @@ export interface Artifacts {
   readonly goModule: string;
   /** Go: the cdk8s and cdk8s-plus-27 modules generated beside it, by Go module path. */
   readonly goDependencies: Record<string, string>;
+  /** Maven: the jar, in a file repository that `mavenSettings` names (with the generated cdk8s bindings). */
+  readonly jar: string;
+  readonly mavenSettings: string;
 }
 
 export function artifactPaths(): Artifacts {
@@ -30,6 +34,15 @@ export function artifactPaths(): Artifacts {
       'github.com/cdk8s-team/cdk8s-core-go/cdk8s/v2': path.join(ARTIFACTS_DIR, 'go', 'cdk8s'),
       'github.com/cdk8s-team/cdk8s-plus-go/cdk8splus27/v2': path.join(ARTIFACTS_DIR, 'go', 'cdk8splus27'),
     },
+    jar: path.join(
+      JAVA_LAYOUT.repository,
+      'io',
+      'memostack',
+      'memostack',
+      version,
+      `memostack-${version}.jar`,
+    ),
+    mavenSettings: JAVA_LAYOUT.settings,
   };
 }
 

@@ -9,5 +9,5 @@ import { ROOT } from './import-graph';
 
 /** The jsii package as it is compiled and published (package.json, lib/, .jsii). */
 export const STAGING_DIR = path.join(ROOT, '.package', 'memostack');
-/** jsii-pacmak's output: js/ (the npm tarball), python/ (wheel and sdist), go/ (the Go modules). */
+/** jsii-pacmak's output: js/ (the npm tarball), python/ (wheel and sdist), go/ (the Go modules), java/ (a Maven file repository; see java.ts). */
 export const ARTIFACTS_DIR = path.join(ROOT, 'artifacts');

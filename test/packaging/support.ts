@@ -39,7 +39,7 @@ export const PEERS = ['cdk8s', 'cdk8s-plus-27', 'constructs'];
  * would be, and the artifacts of the current sources to install into it (built when stale).
  * Each test file removes its folder with `fs.rmSync` in afterAll.
  */
-export function exampleProject(language: 'typescript' | 'python' | 'go'): {
+export function exampleProject(language: 'typescript' | 'python' | 'go' | 'java'): {
   artifacts: Artifacts;
   project: string;
 } {
