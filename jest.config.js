@@ -12,6 +12,8 @@ module.exports = {
       { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', isolatedModules: true } },
     ],
   },
+  // The examples import the library by its package name; here that is the source.
+  moduleNameMapper: { '^memostack$': '<rootDir>/charts/index.ts' },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testTimeout: 60_000,
   // Integration suites share real services; running files one at a time keeps them from

@@ -1,40 +1,7 @@
-/**
- * A chart of your own: the backing constructs of memostack, wired with typed endpoints, in your
- * namespace and with your names. `npm run synth` writes its manifests to dist/.
- */
-import { App, Chart } from 'cdk8s';
-import {
-  Connections,
-  KafkaCluster,
-  MariaDbStatefulSet,
-  MemoApi,
-  MonitoringStack,
-  RedisCache,
-  ResourcePreset,
-} from 'memostack';
+/** Synthesizes the chart of shop-chart.ts. Usage: node lib/shop.js [output folder, default dist] */
+import { App } from 'cdk8s';
+import { buildShop } from './shop-chart';
 
-const app = new App();
-const chart = new Chart(app, 'shop', { namespace: 'shop', disableResourceNameHashes: true });
-Connections.defaultDeny(chart, 'deny', 'shop');
-
-const db = new MariaDbStatefulSet(chart, 'db', { name: 'shop-db', databaseName: 'shop', storageGiB: 20 });
-const cache = new RedisCache(chart, 'cache', { name: 'shop-cache', resources: ResourcePreset.SMALL });
-const events = new KafkaCluster(chart, 'events', { name: 'shop-kafka', replicas: 3 });
-events.addTopic('shop_memos', { partitions: 12 });
-
-// Typed wiring: env, secretKeyRefs and NetworkPolicies for exactly these flows.
-const api = new MemoApi(chart, 'api', {
-  database: db,
-  cache,
-  events,
-  kafkaTopic: 'shop_memos',
-  image: 'memo-api:0.1.0',
-  // Writes need a token from this issuer; or allowAnonymousWrites: true.
-  oidcIssuerUrl: 'https://login.shop.example/realms/shop',
-  oidcAudience: 'memo-api',
-  oidcAdminRole: 'memo-admin',
-});
-
-const monitoring = new MonitoringStack(chart, 'monitoring');
-for (const component of [db, cache, events, api]) monitoring.monitor(component);
+const app = new App({ outdir: process.argv[2] ?? 'dist' });
+buildShop(app);
 app.synth();

@@ -7,6 +7,7 @@ import {
   exampleProject,
   expectSuccess,
   expectTheKindManifestsOfTheTypeScriptBuild,
+  expectTheShopChartOfTheTypeScriptBuild,
   run,
 } from './support';
 
@@ -51,6 +52,7 @@ describeWhenAvailable('the Go module, built into a program of its own', goMissin
     );
     const tidy = run(GO, ['mod', 'tidy'], { cwd: project });
     build = tidy.status === 0 ? run(GO, ['build', '-o', 'kindstack', '.'], { cwd: project }) : tidy;
+    if (build.status === 0) build = run(GO, ['build', '-o', 'shop-chart', './shop'], { cwd: project });
   }, 600_000);
 
   afterAll(() => {
@@ -72,5 +74,12 @@ describeWhenAvailable('the Go module, built into a program of its own', goMissin
     const out = path.join(project, 'out');
     expectSuccess(run(path.join(project, 'kindstack'), [out], { cwd: project }), './kindstack');
     expectTheKindManifestsOfTheTypeScriptBuild(out);
+  });
+
+  test("when the README's chart of a user's own is written in Go, then it synthesizes the TypeScript chart's manifest byte for byte", () => {
+    expectSuccess(build, 'go build');
+    const out = path.join(project, 'shop-out');
+    expectSuccess(run(path.join(project, 'shop-chart'), [out], { cwd: project }), './shop-chart');
+    expectTheShopChartOfTheTypeScriptBuild(path.join(out, 'shop.k8s.yaml'));
   });
 });

@@ -8,6 +8,7 @@ import {
   exampleProject,
   expectSuccess,
   expectTheKindManifestsOfTheTypeScriptBuild,
+  expectTheShopChartOfTheTypeScriptBuild,
   run,
 } from './support';
 
@@ -89,17 +90,28 @@ describeWhenAvailable('the Maven artifact, used by a Java program of its own', j
     expectSuccess(build, 'mvn compile');
   });
 
-  test('when the kind profile is synthesized from Java, then every manifest equals the TypeScript build byte for byte', () => {
-    expectSuccess(build, 'mvn compile');
+  /** The example's classes and its dependencies, as Maven resolved them. */
+  function classpath(): string {
     const dependencies = fs.readFileSync(path.join(project, 'cp.txt'), 'utf8').trim();
     // The artifact under test, not a copy from anywhere else.
     expect(dependencies).toContain(path.join(LOCAL_REPOSITORY, 'io', 'memostack', 'memostack', '1.0.0'));
-    const classpath = `${path.join(project, 'target', 'classes')}:${dependencies}`;
+    return `${path.join(project, 'target', 'classes')}:${dependencies}`;
+  }
+
+  test('when the kind profile is synthesized from Java, then every manifest equals the TypeScript build byte for byte', () => {
+    expectSuccess(build, 'mvn compile');
     const out = path.join(project, 'out');
     expectSuccess(
-      run('java', ['-cp', classpath, 'com.example.KindStack', out], { cwd: project }),
+      run('java', ['-cp', classpath(), 'com.example.KindStack', out], { cwd: project }),
       'java KindStack',
     );
     expectTheKindManifestsOfTheTypeScriptBuild(out);
+  });
+
+  test("when the README's chart of a user's own is written in Java, then it synthesizes the TypeScript chart's manifest byte for byte", () => {
+    expectSuccess(build, 'mvn compile');
+    const out = path.join(project, 'shop-out');
+    expectSuccess(run('java', ['-cp', classpath(), 'com.example.Shop', out], { cwd: project }), 'java Shop');
+    expectTheShopChartOfTheTypeScriptBuild(path.join(out, 'shop.k8s.yaml'));
   });
 });

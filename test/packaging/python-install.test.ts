@@ -8,6 +8,7 @@ import {
   exampleProject,
   expectSuccess,
   expectTheKindManifestsOfTheTypeScriptBuild,
+  expectTheShopChartOfTheTypeScriptBuild,
   PEERS,
   run,
 } from './support';
@@ -75,5 +76,11 @@ describeWhenAvailable('the Python wheel, installed in a venv of its own', python
     const out = path.join(project, 'out');
     expectSuccess(run(python, ['kind_stack.py', out], { cwd: project }), 'python kind_stack.py');
     expectTheKindManifestsOfTheTypeScriptBuild(out);
+  });
+
+  test("when the README's chart of a user's own is written in Python, then it synthesizes the TypeScript chart's manifest byte for byte", () => {
+    const out = path.join(project, 'shop-out');
+    expectSuccess(run(python, ['shop.py', out], { cwd: project }), 'python shop.py');
+    expectTheShopChartOfTheTypeScriptBuild(path.join(out, 'shop.k8s.yaml'));
   });
 });

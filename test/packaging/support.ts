@@ -2,6 +2,8 @@ import { spawnSync, SpawnSyncOptions } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { App } from 'cdk8s';
+import { buildShop } from '../../examples/typescript/shop-chart';
 import { buildProfile } from '../../main';
 import { KIND } from '../../charts/profiles';
 import { Artifacts, freshArtifacts } from '../../packaging/artifacts';
@@ -87,4 +89,22 @@ export function expectTheKindManifestsOfTheTypeScriptBuild(dir: string): void {
   const names = [...new Set([...actual.keys(), ...expected.keys()])].sort();
   expect(actual.size).toBe(expected.size);
   expect(names.filter((name) => actual.get(name) !== expected.get(name))).toEqual([]);
+}
+
+/**
+ * `file` is, byte for byte, the manifest of the README's chart of a user's own
+ * (examples/typescript/shop-chart.ts) as the TypeScript build synthesizes it from the sources.
+ */
+export function expectTheShopChartOfTheTypeScriptBuild(file: string): void {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'memostack-shop-'));
+  try {
+    const app = new App({ outdir });
+    buildShop(app);
+    app.synth();
+    const expected = fs.readFileSync(path.join(outdir, 'shop.k8s.yaml'), 'utf8');
+    expect(expected.split(/^---$/m).filter((doc) => doc.trim() !== '')).toHaveLength(44);
+    expect(fs.readFileSync(file, 'utf8') === expected).toBe(true);
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
 }

@@ -7,6 +7,7 @@ import {
   exampleProject,
   expectSuccess,
   expectTheKindManifestsOfTheTypeScriptBuild,
+  expectTheShopChartOfTheTypeScriptBuild,
   PEERS,
   run,
 } from './support';
@@ -60,6 +61,7 @@ describe('the npm package, installed in a project of its own', () => {
     expectSuccess(run('node', ['lib/shop.js'], { cwd: project }), 'node lib/shop.js');
     const yaml = fs.readFileSync(path.join(project, 'dist', 'shop.k8s.yaml'), 'utf8');
     expect(yaml.split(/^---$/m).filter((doc) => doc.trim() !== '')).toHaveLength(44);
+    expectTheShopChartOfTheTypeScriptBuild(path.join(project, 'dist', 'shop.k8s.yaml'));
   });
 
   test('when a prop has the wrong type, then tsc refuses the file against the package .d.ts', () => {
