@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped JSON */
-import { selectorMatches } from '../../validation/model';
+import { containerPorts, selectorMatches, WORKLOAD_KINDS } from '../../validation/model';
 
 /**
  * Kubernetes NetworkPolicy semantics over synthesized manifests, for tests that ask "may this
@@ -44,25 +44,20 @@ export function matchesSelector(selector: unknown, labels: Readonly<Record<strin
 
 /** The pods every workload in `manifests` makes (one per template; replicas look alike to policies). */
 export function podsOf(manifests: readonly any[]): PodRef[] {
-  const pods: PodRef[] = [];
-  for (const m of manifests) {
+  return manifests.flatMap((m) => {
+    if (!WORKLOAD_KINDS.has(m.kind)) return [];
     const template =
-      m.kind === 'CronJob'
-        ? m.spec?.jobTemplate?.spec?.template
-        : ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'ReplicaSet'].includes(m.kind)
-          ? m.spec?.template
-          : m.kind === 'Pod'
-            ? m
-            : undefined;
-    if (!template) continue;
-    pods.push({
-      description: `${m.kind}/${m.metadata.name}`,
-      namespace: m.metadata.namespace ?? 'default',
-      labels: template.metadata?.labels ?? {},
-      ports: (template.spec?.containers ?? []).flatMap((c: any) => c.ports ?? []),
-    });
-  }
-  return pods;
+      m.kind === 'Pod' ? m : m.kind === 'CronJob' ? m.spec?.jobTemplate?.spec?.template : m.spec?.template;
+    if (!template) return [];
+    return [
+      {
+        description: `${m.kind}/${m.metadata.name}`,
+        namespace: m.metadata.namespace ?? 'default',
+        labels: template.metadata?.labels ?? {},
+        ports: (template.spec?.containers ?? []).flatMap(containerPorts),
+      },
+    ];
+  });
 }
 
 export function podNamed(manifests: readonly any[], kind: string, name: string): PodRef {
