@@ -25,14 +25,14 @@ done <"${SCRIPT_DIR}/test-db.env"
 # machine that already has everything never touches the network.
 ensure_commands() {
   local missing=() pair cmd pkg
-  for pair in mvn:maven java:openjdk-17-jre-headless kcat:kcat redis-server:redis-server \
+  for pair in mvn:maven javac:openjdk-17-jdk-headless kcat:kcat redis-server:redis-server \
     redis-cli:redis-tools mariadbd:mariadb-server mariadb-admin:mariadb-client; do
     cmd="${pair%%:*}"
     pkg="${pair#*:}"
     command -v "${cmd}" >/dev/null || [[ -x "/usr/sbin/${cmd}" ]] || missing+=("${pkg}")
   done
   if ((${#missing[@]} == 0)); then
-    say tools "ready (mvn, java, kcat, redis, mariadb)"
+    say tools "ready (mvn, javac, kcat, redis, mariadb)"
     return 0
   fi
   say tools "installing ${missing[*]}"
